@@ -1,0 +1,61 @@
+import { Chart } from "cdk8s";
+import { Construct } from "constructs";
+import { HelmAddon } from "../constructs/helm-addon";
+import { PlatformNamespaceProps } from "../constructs/namespace";
+import { ServiceGraph } from "../constructs/service-graph";
+import type { Environment } from "../stacks/environments/environment";
+
+/** Sync waves that order a GitOps sync: namespaces and CRDs, then operators, then custom resources, then workloads. */
+export const SyncWave = {
+  NAMESPACES: -10,
+  OPERATORS: 0,
+  CUSTOM_RESOURCES: 10,
+  WORKLOADS: 20,
+} as const;
+
+/** What a component receives from the platform that composes it. */
+export interface PlatformContext {
+  /** The environment's data; components size themselves from it. */
+  readonly environment: Environment;
+  /** The service graph every component declares its traffic in. */
+  readonly graph: ServiceGraph;
+  /** Creates a namespace once (with its zero-trust baseline) and returns its name. */
+  ensureNamespace(props: PlatformNamespaceProps): string;
+  /** The ArgoCD AppProject of the environment; every Application of the platform belongs to it. */
+  readonly gitopsProject: string;
+  /** Runs a callback once every component and service is added, before synthesis (in registration order). */
+  onFinalize(callback: () => void): void;
+}
+
+/** Options every component declares. */
+export interface ComponentOptions {
+  /** File and ArgoCD Application name, e.g. `mesh`, `postgres`. */
+  readonly name: string;
+  /** ArgoCD sync wave of its Application. */
+  readonly syncWave: number;
+}
+
+/**
+ * A platform capability (L3): one chart, written to `dist/<env>/<name>.k8s.yaml` and synced by one ArgoCD
+ * Application at its sync wave.
+ */
+export class PlatformComponent extends Chart {
+  /** File and Application name. */
+  readonly componentName: string;
+  /** ArgoCD sync wave. */
+  readonly syncWave: number;
+  /** The platform it belongs to. */
+  readonly context: PlatformContext;
+
+  constructor(scope: Construct, id: string, context: PlatformContext, options: ComponentOptions) {
+    super(scope, id, { disableResourceNameHashes: true });
+    this.componentName = options.name;
+    this.syncWave = options.syncWave;
+    this.context = context;
+  }
+
+  /** The Helm add-ons this component installs. */
+  get addons(): HelmAddon[] {
+    return this.node.findAll().filter((c): c is HelmAddon => c instanceof HelmAddon);
+  }
+}

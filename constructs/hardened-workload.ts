@@ -1,0 +1,371 @@
+import { Construct } from "constructs";
+import * as k8s from "./imports/k8s";
+import { imagePinProblem, imageVersion } from "./image";
+import { recommendedLabels, selectorLabels, SUPPRESS_ANNOTATION } from "./labels";
+import { GraphNodeProps, ServicePort } from "./service-graph";
+import type { Resources, SpreadMode } from "../stacks/environments/environment";
+
+/** A relaxation of one hardened default: typed, with the reason written into the output. */
+export interface Relaxation {
+  /** Why the workload needs it. */
+  readonly reason: string;
+}
+
+/** An HTTP or TCP probe. */
+export interface ProbeSpec {
+  /** HTTP path; a TCP check when absent. */
+  readonly path?: string;
+  /** Port name. @default the first non-metrics port */
+  readonly port?: string;
+  /** Seconds between checks. @default 10 */
+  readonly periodSeconds?: number;
+  /** Failures before the probe fails. @default 3 */
+  readonly failureThreshold?: number;
+  /** Seconds before the first check. @default 0 */
+  readonly initialDelaySeconds?: number;
+  /** Command to run instead of a network check. */
+  readonly exec?: ReadonlyArray<string>;
+}
+
+/** A volume mounted into the main container. */
+export interface WorkloadVolume {
+  /** Volume name. */
+  readonly name: string;
+  /** Where it is mounted. */
+  readonly mountPath: string;
+  /** A ConfigMap to mount. */
+  readonly configMap?: string;
+  /** A Secret to mount. */
+  readonly secret?: string;
+  /** Size limit of an emptyDir (when neither configMap nor secret is given). @default "64Mi" */
+  readonly sizeLimit?: string;
+  /** Mount read-only. @default true for ConfigMaps and Secrets */
+  readonly readOnly?: boolean;
+}
+
+/** A persistent volume claim template of a StatefulSet. */
+export interface VolumeClaim {
+  /** Claim and volume name. */
+  readonly name: string;
+  /** Where it is mounted. */
+  readonly mountPath: string;
+  /** Size, e.g. `10Gi`. */
+  readonly storage: string;
+  /** Storage class. @default the cluster default */
+  readonly storageClassName?: string;
+}
+
+/** An environment variable: a literal, or a reference to a Secret or ConfigMap key. */
+export type EnvValue = string | { readonly secret: string; readonly key: string } | { readonly configMap: string; readonly key: string };
+
+/** An extra container of the pod (for example a metrics exporter), hardened like the main one. */
+export interface SidecarSpec {
+  /** Container name. */
+  readonly name: string;
+  /** Exactly pinned image. */
+  readonly image: string;
+  /** Arguments. */
+  readonly args?: ReadonlyArray<string>;
+  /** Environment. */
+  readonly env?: Readonly<Record<string, EnvValue>>;
+  /** Ports it listens on (also exposed by the Service). */
+  readonly ports?: ReadonlyArray<ServicePort>;
+  /** Requests and limits. */
+  readonly resources: Resources;
+  /** Probes; a TCP check on its first port when absent. */
+  readonly probe?: ProbeSpec;
+  /** Volumes of the pod it mounts (by name, with mount path). */
+  readonly mounts?: ReadonlyArray<{ readonly name: string; readonly mountPath: string; readonly readOnly?: boolean }>;
+}
+
+/** Props of a hardened workload. */
+export interface HardenedWorkloadProps {
+  /** Workload name; also the Service and ServiceAccount name. */
+  readonly name: string;
+  /** Namespace. */
+  readonly namespace: string;
+  /** Role label (`app.kubernetes.io/component`), e.g. `business-service`. */
+  readonly component: string;
+  /** Image with an exact version tag or a digest; anything else is a construction error. */
+  readonly image: string;
+  /** Ports of the main container, exposed by the Service. */
+  readonly ports: ReadonlyArray<ServicePort>;
+  /** Replica count. */
+  readonly replicas: number;
+  /** Requests and limits of the main container. */
+  readonly resources: Resources;
+  /** Pod spread across nodes and zones. @default soft on both */
+  readonly spread?: { readonly node: SpreadMode; readonly zone: SpreadMode };
+  /** `Deployment` or `StatefulSet`. @default "Deployment" */
+  readonly kind?: "Deployment" | "StatefulSet";
+  /** Persistent claims (StatefulSet only). @default none */
+  readonly volumeClaims?: ReadonlyArray<VolumeClaim>;
+  /** Command. @default the image's entrypoint */
+  readonly command?: ReadonlyArray<string>;
+  /** Arguments. @default none */
+  readonly args?: ReadonlyArray<string>;
+  /** Environment. @default none */
+  readonly env?: Readonly<Record<string, EnvValue>>;
+  /** Readiness probe. @default HTTP GET /readyz on the first HTTP port, else TCP */
+  readonly readiness?: ProbeSpec;
+  /** Liveness probe. @default HTTP GET /healthz on the first HTTP port, else TCP */
+  readonly liveness?: ProbeSpec;
+  /** Volumes. A writable `/tmp` emptyDir is always added, since the root filesystem is read-only. @default none */
+  readonly volumes?: ReadonlyArray<WorkloadVolume>;
+  /** Extra containers. @default none */
+  readonly sidecars?: ReadonlyArray<SidecarSpec>;
+  /** User and group the containers run as. @default 65532 (the distroless `nonroot` user) */
+  readonly runAsUser?: number;
+  /** Extra pod annotations (for example the asset hash that rolls pods). @default none */
+  readonly podAnnotations?: Readonly<Record<string, string>>;
+  /** Extra pod labels. @default none */
+  readonly podLabels?: Readonly<Record<string, string>>;
+  /** Mount the ServiceAccount token: only for workloads that call the Kubernetes API. @default not mounted */
+  readonly automountServiceAccountToken?: Relaxation;
+  /** Seconds to drain before the pod is killed. @default 30 */
+  readonly terminationGracePeriodSeconds?: number;
+}
+
+const DEFAULT_UID = 65532;
+
+function quantities(r: Resources): k8s.ResourceRequirements {
+  return {
+    requests: { cpu: k8s.Quantity.fromString(r.requests.cpu), memory: k8s.Quantity.fromString(r.requests.memory) },
+    limits: { cpu: k8s.Quantity.fromString(r.limits.cpu), memory: k8s.Quantity.fromString(r.limits.memory) },
+  };
+}
+
+function envVars(env: Readonly<Record<string, EnvValue>> | undefined): k8s.EnvVar[] | undefined {
+  if (!env) return undefined;
+  return Object.keys(env)
+    .sort()
+    .map((name) => {
+      const v = env[name];
+      if (typeof v === "string") return { name, value: v };
+      if ("secret" in v) return { name, valueFrom: { secretKeyRef: { name: v.secret, key: v.key } } };
+      return { name, valueFrom: { configMapKeyRef: { name: v.configMap, key: v.key } } };
+    });
+}
+
+/** The restricted-profile container security context. */
+export function restrictedContainerSecurityContext(): k8s.SecurityContext {
+  return {
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+function probe(spec: ProbeSpec | undefined, ports: ReadonlyArray<ServicePort>, fallbackPath: string, what: string, owner: string): k8s.Probe {
+  const serving = ports.filter((p) => !p.metrics);
+  const portName = spec?.port ?? (serving[0] ?? ports[0])?.name;
+  const timing = {
+    periodSeconds: spec?.periodSeconds ?? 10,
+    failureThreshold: spec?.failureThreshold ?? 3,
+    initialDelaySeconds: spec?.initialDelaySeconds,
+    timeoutSeconds: 2,
+  };
+  if (spec?.exec) return { exec: { command: [...spec.exec] }, ...timing };
+  if (!portName) throw new Error(`${owner}: ${what} probe needs a port or a command`);
+  const port = ports.find((p) => p.name === portName);
+  if (!port) throw new Error(`${owner}: ${what} probe port '${portName}' is not one of ${ports.map((p) => p.name).join(", ")}`);
+  const isHttp = port.protocol === "http" || port.protocol === "http2";
+  const path = spec?.path ?? (spec ? undefined : isHttp ? fallbackPath : undefined);
+  if (path) return { httpGet: { path, port: k8s.IntOrString.fromString(portName) }, ...timing };
+  return { tcpSocket: { port: k8s.IntOrString.fromString(portName) }, ...timing };
+}
+
+function containerPorts(ports: ReadonlyArray<ServicePort>): k8s.ContainerPort[] {
+  return ports.map((p) => ({ name: p.name, containerPort: p.targetPort ?? p.port, protocol: p.transport ?? "TCP" }));
+}
+
+/**
+ * A workload hardened by default (ARCHITECTURE idea 4): Pod Security "restricted", requests and limits, probes, a
+ * PodDisruptionBudget, topology spread, its own ServiceAccount without an automounted token, and an exactly pinned
+ * image. Every relaxation is a typed prop with a reason that shows in the output.
+ */
+export class HardenedWorkload extends Construct {
+  /** Name of the workload, Service and ServiceAccount. */
+  readonly name: string;
+  /** Namespace. */
+  readonly namespace: string;
+  /** Labels that select its pods. */
+  readonly selector: Record<string, string>;
+  /** ServiceAccount the pods run as. */
+  readonly serviceAccountName: string;
+  /** In-cluster DNS name of its Service. */
+  readonly host: string;
+  /** Ports it exposes (main container and sidecars). */
+  readonly ports: ReadonlyArray<ServicePort>;
+  /** The Deployment or StatefulSet. */
+  readonly workload: k8s.KubeDeployment | k8s.KubeStatefulSet;
+
+  constructor(scope: Construct, id: string, props: HardenedWorkloadProps) {
+    super(scope, id);
+    const path = this.node.path;
+    const problems: string[] = [];
+    for (const img of [props.image, ...(props.sidecars ?? []).map((s) => s.image)]) {
+      const problem = imagePinProblem(img);
+      if (problem) problems.push(problem);
+    }
+    if (!Number.isInteger(props.replicas) || props.replicas < 1) problems.push(`replicas must be an integer >= 1 (got ${props.replicas})`);
+    if (props.volumeClaims?.length && props.kind !== "StatefulSet") problems.push("volumeClaims need kind StatefulSet");
+    if (props.automountServiceAccountToken && props.automountServiceAccountToken.reason.trim().length < 10) {
+      problems.push(`automountServiceAccountToken.reason must explain why the token is needed (got ${JSON.stringify(props.automountServiceAccountToken.reason)})`);
+    }
+    if (problems.length) throw new Error(`${path}: ${problems.join("; ")}`);
+
+    this.name = props.name;
+    this.namespace = props.namespace;
+    this.serviceAccountName = props.name;
+    this.selector = selectorLabels({ name: props.name });
+    this.host = `${props.name}.${props.namespace}.svc.cluster.local`;
+    const sidecarPorts = (props.sidecars ?? []).flatMap((s) => s.ports ?? []);
+    this.ports = [...props.ports, ...sidecarPorts];
+    const labels = recommendedLabels({ name: props.name, component: props.component, version: imageVersion(props.image) });
+    const meta = { namespace: props.namespace, labels };
+    const uid = props.runAsUser ?? DEFAULT_UID;
+
+    const annotations: Record<string, string> = {};
+    if (props.automountServiceAccountToken) {
+      annotations["stratum.dev/relaxed"] = `automountServiceAccountToken: ${props.automountServiceAccountToken.reason}`;
+      annotations[SUPPRESS_ANNOTATION] = `sa-token-automount: ${props.automountServiceAccountToken.reason}`;
+    }
+
+    new k8s.KubeServiceAccount(this, "ServiceAccount", {
+      metadata: { name: props.name, ...meta },
+      automountServiceAccountToken: props.automountServiceAccountToken ? true : false,
+    });
+
+    new k8s.KubeService(this, "Service", {
+      metadata: { name: props.name, ...meta },
+      spec: {
+        type: "ClusterIP",
+        clusterIp: props.kind === "StatefulSet" ? "None" : undefined,
+        publishNotReadyAddresses: props.kind === "StatefulSet" ? true : undefined,
+        selector: this.selector,
+        ports: this.ports.map((p) => ({
+          name: p.name,
+          port: p.port,
+          targetPort: k8s.IntOrString.fromString(p.name),
+          protocol: p.transport ?? "TCP",
+          appProtocol: p.protocol,
+        })),
+      },
+    });
+
+    const volumes: k8s.Volume[] = [{ name: "tmp", emptyDir: { sizeLimit: k8s.Quantity.fromString("64Mi") } }];
+    const mounts: k8s.VolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }];
+    for (const v of props.volumes ?? []) {
+      if (v.configMap) volumes.push({ name: v.name, configMap: { name: v.configMap } });
+      else if (v.secret) volumes.push({ name: v.name, secret: { secretName: v.secret } });
+      else volumes.push({ name: v.name, emptyDir: { sizeLimit: k8s.Quantity.fromString(v.sizeLimit ?? "64Mi") } });
+      mounts.push({ name: v.name, mountPath: v.mountPath, readOnly: v.readOnly ?? Boolean(v.configMap || v.secret) });
+    }
+    for (const c of props.volumeClaims ?? []) mounts.push({ name: c.name, mountPath: c.mountPath });
+
+    const main: k8s.Container = {
+      name: props.name,
+      image: props.image,
+      imagePullPolicy: "IfNotPresent",
+      command: props.command ? [...props.command] : undefined,
+      args: props.args ? [...props.args] : undefined,
+      env: envVars(props.env),
+      ports: containerPorts(props.ports),
+      resources: quantities(props.resources),
+      readinessProbe: probe(props.readiness, props.ports, "/readyz", "readiness", path),
+      livenessProbe: probe(props.liveness, props.ports, "/healthz", "liveness", path),
+      securityContext: restrictedContainerSecurityContext(),
+      volumeMounts: mounts,
+    };
+    const sidecars: k8s.Container[] = (props.sidecars ?? []).map((s) => {
+      const sp = s.ports ?? [];
+      const check = sp.length || s.probe?.exec ? probe(s.probe, sp, "/healthz", "sidecar", `${path}/${s.name}`) : undefined;
+      return {
+        name: s.name,
+        image: s.image,
+        imagePullPolicy: "IfNotPresent",
+        args: s.args ? [...s.args] : undefined,
+        env: envVars(s.env),
+        ports: sp.length ? containerPorts(sp) : undefined,
+        resources: quantities(s.resources),
+        readinessProbe: check,
+        livenessProbe: check,
+        securityContext: restrictedContainerSecurityContext(),
+        volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, ...(s.mounts ?? []).map((m) => ({ name: m.name, mountPath: m.mountPath, readOnly: m.readOnly }))],
+      };
+    });
+
+    const spread = props.spread ?? { node: "soft", zone: "soft" };
+    const whenUnsatisfiable = (m: SpreadMode) => (m === "hard" ? "DoNotSchedule" : "ScheduleAnyway");
+    const podSpec: k8s.PodSpec = {
+      serviceAccountName: props.name,
+      automountServiceAccountToken: props.automountServiceAccountToken ? true : false,
+      enableServiceLinks: false,
+      terminationGracePeriodSeconds: props.terminationGracePeriodSeconds ?? 30,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: uid,
+        runAsGroup: uid,
+        fsGroup: uid,
+        seccompProfile: { type: "RuntimeDefault" },
+      },
+      topologySpreadConstraints: [
+        { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: whenUnsatisfiable(spread.zone), labelSelector: { matchLabels: this.selector } },
+        { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: whenUnsatisfiable(spread.node), labelSelector: { matchLabels: this.selector } },
+      ],
+      containers: [main, ...sidecars],
+      volumes,
+    };
+    const template: k8s.PodTemplateSpec = {
+      metadata: { labels: { ...labels, ...props.podLabels }, annotations: props.podAnnotations ? { ...props.podAnnotations } : undefined },
+      spec: podSpec,
+    };
+    const objMeta = { name: props.name, ...meta, annotations: Object.keys(annotations).length ? annotations : undefined };
+    if (props.kind === "StatefulSet") {
+      this.workload = new k8s.KubeStatefulSet(this, "StatefulSet", {
+        metadata: objMeta,
+        spec: {
+          replicas: props.replicas,
+          serviceName: props.name,
+          podManagementPolicy: "Parallel",
+          selector: { matchLabels: this.selector },
+          template,
+          persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+          volumeClaimTemplates: (props.volumeClaims ?? []).map((c) => ({
+            metadata: { name: c.name, labels },
+            spec: {
+              accessModes: ["ReadWriteOnce"],
+              storageClassName: c.storageClassName,
+              resources: { requests: { storage: k8s.Quantity.fromString(c.storage) } },
+            },
+          })),
+        },
+      });
+    } else {
+      this.workload = new k8s.KubeDeployment(this, "Deployment", {
+        metadata: objMeta,
+        spec: {
+          replicas: props.replicas,
+          revisionHistoryLimit: 5,
+          selector: { matchLabels: this.selector },
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: k8s.IntOrString.fromString("25%"), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
+          template,
+        },
+      });
+    }
+
+    new k8s.KubePodDisruptionBudget(this, "Pdb", {
+      metadata: { name: props.name, ...meta },
+      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: this.selector } },
+    });
+  }
+
+  /** The graph node of this workload, for components to register with extra settings. */
+  graphNode(id: string, kind: GraphNodeProps["kind"], scope: Construct): GraphNodeProps {
+    return { id, kind, namespace: this.namespace, serviceAccount: this.serviceAccountName, selector: this.selector, ports: this.ports, host: this.host, scope };
+  }
+}

@@ -1,0 +1,172 @@
+import { Construct } from "constructs";
+
+/** Application protocol of a port, as Istio and Kubernetes `appProtocol` understand it. */
+export type AppProtocol = "http" | "http2" | "grpc" | "tcp" | "tls";
+
+/** A named port that a node exposes. */
+export interface ServicePort {
+  /** Port name, Istio-style (`http`, `grpc-api`, `tcp-postgres`, `http-metrics`); DNS label, at most 15 characters. */
+  readonly name: string;
+  /** The Service port. */
+  readonly port: number;
+  /** The container port, when it differs from `port`. @default port */
+  readonly targetPort?: number;
+  /** Application protocol. */
+  readonly protocol: AppProtocol;
+  /** Transport protocol. @default "TCP" */
+  readonly transport?: "TCP" | "UDP";
+  /** True for a Prometheus metrics port: scraped by the metrics component, never consumed by services. @default false */
+  readonly metrics?: boolean;
+}
+
+/** Kind of node: a platform component, a business service, or a network outside the cluster. */
+export type NodeKind = "component" | "service" | "external";
+
+/** What a node of the service graph declares. */
+export interface GraphNodeProps {
+  /** Unique id in the graph (`order`, `postgres`). */
+  readonly id: string;
+  /** Kind of node. */
+  readonly kind: NodeKind;
+  /** Namespace of its pods (not used for external nodes). */
+  readonly namespace?: string;
+  /** ServiceAccount its pods run as (the mesh principal). */
+  readonly serviceAccount?: string;
+  /** Labels that select its pods. */
+  readonly selector?: Readonly<Record<string, string>>;
+  /** Ports it exposes. */
+  readonly ports: ReadonlyArray<ServicePort>;
+  /** For external nodes: the CIDRs that stand for it. */
+  readonly cidrs?: ReadonlyArray<string>;
+  /** CIDRs excluded from `cidrs` (e.g. the cluster's own ranges). */
+  readonly exceptCidrs?: ReadonlyArray<string>;
+  /** DNS name consumers use to reach it. */
+  readonly host?: string;
+  /** The construct (chart) where objects derived for this node are written. */
+  readonly scope?: Construct;
+}
+
+/** One declared edge: `from` may open connections to `to` on `ports`. */
+export interface GraphEdge {
+  readonly from: string;
+  readonly to: string;
+  /** Port names of `to`. */
+  readonly ports: ReadonlyArray<string>;
+}
+
+const PORT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * The single source of truth for traffic: nodes declare what they expose, edges what they consume. NetworkPolicies,
+ * AuthorizationPolicies, ServiceMonitors and the diagram are all derived from it; nothing that carries traffic is
+ * allowed by hand.
+ */
+export class ServiceGraph {
+  private readonly nodeMap = new Map<string, GraphNodeProps>();
+  private readonly edgeList: GraphEdge[] = [];
+  private readonly pending: Array<{ from: string; to: string; ports?: ReadonlyArray<string> }> = [];
+
+  /** Adds a node; ids are unique and ports are checked. */
+  addNode(node: GraphNodeProps): GraphNodeProps {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(node.id)) throw new Error(`service graph: node id '${node.id}' must be a DNS label`);
+    if (this.nodeMap.has(node.id)) throw new Error(`service graph: node '${node.id}' is declared twice`);
+    if (node.kind === "external") {
+      if (!node.cidrs || node.cidrs.length === 0) throw new Error(`service graph: external node '${node.id}' needs cidrs`);
+    } else if (!node.namespace || !node.selector || !node.serviceAccount) {
+      throw new Error(`service graph: node '${node.id}' needs namespace, selector and serviceAccount`);
+    }
+    const names = new Set<string>();
+    for (const p of node.ports) {
+      if (!PORT_NAME.test(p.name) || p.name.length > 15) throw new Error(`service graph: node '${node.id}': port name '${p.name}' must be a DNS label of at most 15 characters`);
+      if (names.has(p.name)) throw new Error(`service graph: node '${node.id}': port name '${p.name}' is used twice`);
+      if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) throw new Error(`service graph: node '${node.id}': port ${p.name} must be 1-65535 (got ${p.port})`);
+      names.add(p.name);
+    }
+    this.nodeMap.set(node.id, node);
+    return node;
+  }
+
+  /**
+   * Declares that `from` consumes `to`. Ports default to every non-metrics port of `to`. Either end may be added
+   * later; `resolve()` checks that both exist.
+   */
+  connect(from: string, to: string, ports?: ReadonlyArray<string>): void {
+    this.pending.push({ from, to, ports });
+  }
+
+  /** True when a node with this id exists. */
+  has(id: string): boolean {
+    return this.nodeMap.has(id);
+  }
+
+  /** The node with this id; an unknown id is an error that lists the known ones. */
+  node(id: string): GraphNodeProps {
+    const n = this.nodeMap.get(id);
+    if (!n) throw new Error(`service graph: unknown node '${id}'; known: ${[...this.nodeMap.keys()].sort().join(", ")}`);
+    return n;
+  }
+
+  /** All nodes, sorted by id. */
+  get nodes(): GraphNodeProps[] {
+    return [...this.nodeMap.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** Turns pending `connect` calls into edges, checking both ends and ports. Idempotent. */
+  resolve(): ReadonlyArray<GraphEdge> {
+    const problems: string[] = [];
+    for (const p of this.pending.splice(0)) {
+      const from = this.nodeMap.get(p.from);
+      const to = this.nodeMap.get(p.to);
+      const known = [...this.nodeMap.keys()].sort().join(", ");
+      if (!from) { problems.push(`'${p.from}' consumes '${p.to}', but no node '${p.from}' exists; known: ${known}`); continue; }
+      if (!to) { problems.push(`'${p.from}' consumes '${p.to}', but no node '${p.to}' exists; known: ${known}`); continue; }
+      if (p.from === p.to) { problems.push(`'${p.from}' cannot consume itself`); continue; }
+      const consumable = to.ports.filter((x) => !x.metrics).map((x) => x.name);
+      const ports = p.ports ?? consumable;
+      const bad = ports.filter((x) => !to.ports.some((y) => y.name === x));
+      if (bad.length) { problems.push(`'${p.from}' consumes '${p.to}' on unknown port(s) ${bad.join(", ")}; '${p.to}' exposes: ${to.ports.map((x) => x.name).join(", ")}`); continue; }
+      if (ports.length === 0) { problems.push(`'${p.from}' consumes '${p.to}', which exposes no consumable port`); continue; }
+      if (this.edgeList.some((e) => e.from === p.from && e.to === p.to)) { problems.push(`'${p.from}' consumes '${p.to}' twice`); continue; }
+      this.edgeList.push({ from: p.from, to: p.to, ports: [...ports] });
+    }
+    if (problems.length) throw new Error(`service graph:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    return this.edges;
+  }
+
+  /** Resolved edges, sorted by (from, to). */
+  get edges(): GraphEdge[] {
+    return [...this.edgeList].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+  }
+
+  /** Edges that end at a node. */
+  incoming(id: string): GraphEdge[] {
+    return this.edges.filter((e) => e.to === id);
+  }
+
+  /** Edges that start at a node. */
+  outgoing(id: string): GraphEdge[] {
+    return this.edges.filter((e) => e.from === id);
+  }
+
+  /** Namespaces that hold graph nodes, sorted. */
+  get namespaces(): string[] {
+    return [...new Set(this.nodes.filter((n) => n.namespace).map((n) => n.namespace as string))].sort();
+  }
+
+  /** The graph as a Mermaid flowchart (nodes grouped by namespace, edges labelled with ports). */
+  toMermaid(): string {
+    const lines = ["flowchart LR"];
+    const byNs = new Map<string, GraphNodeProps[]>();
+    for (const n of this.nodes) {
+      const key = n.namespace ?? "external";
+      byNs.set(key, [...(byNs.get(key) ?? []), n]);
+    }
+    for (const [ns, nodes] of [...byNs.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      lines.push(`  subgraph ns_${ns.replace(/-/g, "_")}["${ns}"]`);
+      for (const n of nodes) lines.push(`    ${n.id.replace(/-/g, "_")}["${n.id}"]`);
+      lines.push("  end");
+    }
+    for (const e of this.edges) lines.push(`  ${e.from.replace(/-/g, "_")} -->|${e.ports.join(", ")}| ${e.to.replace(/-/g, "_")}`);
+    return lines.join("\n") + "\n";
+  }
+}

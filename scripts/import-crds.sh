@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Regenerates the typed CRD bindings in constructs/imports/ (the L1 layer) from the upstream CRDs in ../shared/schemas.
+# Usage: npm run import   (the files it writes are generated: never edit them by hand)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+crds="$here/../shared/schemas/crds"
+out="$here/constructs/imports"
+cdk8s="$here/node_modules/.bin/cdk8s"
+# module-prefix:=CRD file, one line per kind family the platform emits.
+imports=(
+  "argocd-application:=$crds/argo-cd-v2.14.21/application-crd.yaml"
+  "argocd-appproject:=$crds/argo-cd-v2.14.21/appproject-crd.yaml"
+)
+cd "$here"
+for spec in "${imports[@]}"; do
+  # the CLI also checks for its own updates over the network; that noise is dropped, real failures are shown
+  if ! "$cdk8s" import "$spec" --language typescript --output "$out" >/tmp/stratum-import.log 2>&1; then
+    cat /tmp/stratum-import.log >&2; exit 1
+  fi
+done
+echo "regenerated ${#imports[@]} bindings in constructs/imports/"

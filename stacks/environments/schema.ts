@@ -1,0 +1,88 @@
+import { TIERS } from "./environment";
+
+/** A JSON schema node (the subset this module builds). */
+export type JsonSchema = Record<string, unknown>;
+
+const QUANTITY_CPU = "^([0-9]+m|[0-9]+(\\.[0-9]+)?)$";
+const QUANTITY_BYTES = "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P)?$";
+const DURATION = "^[0-9]+(s|m|h|d|w|y)$";
+const DNS_NAME = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+
+/** A closed object: every property required, no unknown keys. */
+export function object(properties: Record<string, JsonSchema>, description?: string): JsonSchema {
+  return { type: "object", description, properties, required: Object.keys(properties), additionalProperties: false };
+}
+const str = (pattern: string, description: string): JsonSchema => ({ type: "string", pattern, description });
+const oneOf = (values: ReadonlyArray<string>): JsonSchema => ({ type: "string", enum: [...values] });
+const integer = (minimum: number, maximum: number): JsonSchema => ({ type: "integer", minimum, maximum });
+
+/** Schema fragments for the shapes components share, so that each component's sizing is described once. */
+export const schemas = {
+  cpu: str(QUANTITY_CPU, "a CPU quantity such as 250m or 2"),
+  memory: str(QUANTITY_BYTES, "a memory quantity such as 256Mi or 2Gi"),
+  storage: str(QUANTITY_BYTES, "a storage quantity such as 20Gi"),
+  duration: str(DURATION, "a duration such as 30s, 15m, 7d"),
+  replicas: integer(1, 100),
+  spread: oneOf(["hard", "soft"]),
+  get resources(): JsonSchema {
+    const q = object({ cpu: this.cpu, memory: this.memory });
+    return object({ requests: q, limits: q });
+  },
+  get workload(): JsonSchema {
+    return object({ replicas: this.replicas, resources: this.resources });
+  },
+  get stateful(): JsonSchema {
+    return object({ replicas: this.replicas, resources: this.resources, storage: this.storage, retention: this.duration });
+  },
+};
+
+/** The sizing entries, one per component; components extend this table as they are added. */
+export const sizingSchema: Record<string, JsonSchema> = {
+  services: schemas.workload,
+};
+
+/** JSON schema of a complete Environment. */
+export function environmentSchema(): JsonSchema {
+  return object({
+    name: str("^[a-z0-9]([-a-z0-9]{0,18}[a-z0-9])?$", "a short DNS label"),
+    tier: oneOf(TIERS),
+    clusterDomain: str(DNS_NAME, "a DNS domain"),
+    gitops: object({
+      repoURL: { type: "string", pattern: "^(https://|ssh://|git@)\\S+$" },
+      targetRevision: { type: "string", minLength: 1 },
+      basePath: { type: "string", pattern: "^[A-Za-z0-9._/-]+$" },
+    }),
+    cloud: object({ provider: oneOf(["aws", "local"]), region: str("^[a-z]{2}(-[a-z]+)+-[0-9]$", "a region such as eu-west-1") }),
+    ha: object({ nodeSpread: schemas.spread, zoneSpread: schemas.spread }),
+    sizing: object(sizingSchema),
+  });
+}
+
+/** The same schema with nothing required: the shape of an override. Unknown keys stay errors. */
+export function partial(schema: JsonSchema): JsonSchema {
+  const copy: JsonSchema = { ...schema };
+  delete copy.required;
+  if (schema.properties) {
+    copy.properties = Object.fromEntries(
+      Object.entries(schema.properties as Record<string, JsonSchema>).map(([k, v]) => [k, partial(v)]),
+    );
+  }
+  return copy;
+}
+
+/** Schema of `stratum.config.yaml`: overrides per environment name. */
+export function configFileSchema(environmentNames: ReadonlyArray<string>): JsonSchema {
+  const override = partial(environmentSchema());
+  delete (override.properties as Record<string, JsonSchema>).name;
+  return {
+    type: "object",
+    additionalProperties: false,
+    properties: {
+      environments: {
+        type: "object",
+        additionalProperties: false,
+        properties: Object.fromEntries(environmentNames.map((n) => [n, override])),
+      },
+    },
+  };
+}

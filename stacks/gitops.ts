@@ -1,0 +1,115 @@
+import { App, Chart } from "cdk8s";
+import { PlatformComponent } from "../components/component";
+import { ARGOCD_NAMESPACE, SYNC_WAVE } from "../constructs/helm-addon";
+import { Application } from "../constructs/imports/argocd-application-argoproj.io";
+import { AppProject } from "../constructs/imports/argocd-appproject-argoproj.io";
+import { recommendedLabels } from "../constructs/labels";
+import { K8sObject } from "../policies/types";
+import { Platform } from "./platform";
+
+/** A file of the GitOps output, relative to `dist/<env>/`. */
+export interface GitOpsFile {
+  readonly relativePath: string;
+  readonly component: string;
+  readonly objects: K8sObject[];
+}
+
+/** Cluster-scoped kinds the operators' charts install, besides those the platform's own files hold. */
+const OPERATOR_CLUSTER_KINDS: ReadonlyArray<[string, string]> = [
+  ["apiextensions.k8s.io", "CustomResourceDefinition"],
+  ["rbac.authorization.k8s.io", "ClusterRole"],
+  ["rbac.authorization.k8s.io", "ClusterRoleBinding"],
+  ["admissionregistration.k8s.io", "MutatingWebhookConfiguration"],
+  ["admissionregistration.k8s.io", "ValidatingWebhookConfiguration"],
+];
+
+const IN_CLUSTER = "https://kubernetes.default.svc";
+
+function componentAppName(component: string): string {
+  return `stratum-${component}`;
+}
+
+/** The path in the GitOps repository of an environment's folder. */
+export function environmentPath(platform: Platform): string {
+  return `${platform.environment.gitops.basePath.replace(/\/+$/, "")}/${platform.environment.name}`;
+}
+
+/**
+ * The ArgoCD side of the output: `argocd/root.yaml` (the app-of-apps, applied once by hand or by the ApplicationSet)
+ * and `argocd/apps/`: the environment's AppProject and one Application per component at its sync wave.
+ */
+export function gitopsFiles(platform: Platform, componentFiles: ReadonlyArray<GitOpsFile>): GitOpsFile[] {
+  const env = platform.environment;
+  const app = new App({ outdir: "unused" });
+  const base = environmentPath(platform);
+  const labels = (name: string) => recommendedLabels({ name, component: "gitops" });
+
+  const root = new Chart(app, "root");
+  new Application(root, "Root", {
+    metadata: { name: `stratum-${env.name}-root`, namespace: ARGOCD_NAMESPACE, labels: labels("root"), finalizers: ["resources-finalizer.argocd.argoproj.io"] },
+    spec: {
+      project: platform.gitopsProject,
+      source: { repoUrl: env.gitops.repoURL, targetRevision: env.gitops.targetRevision, path: `${base}/argocd/apps` },
+      destination: { server: IN_CLUSTER, namespace: ARGOCD_NAMESPACE },
+      syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ["ServerSideApply=true"] },
+    },
+  });
+
+  const apps = new Chart(app, "apps");
+  const clusterKinds = new Map<string, [string, string]>();
+  for (const f of componentFiles) {
+    for (const o of f.objects) {
+      if (o.metadata.namespace === undefined) {
+        const group = o.apiVersion.includes("/") ? o.apiVersion.split("/")[0] : "";
+        clusterKinds.set(`${group}/${o.kind}`, [group, o.kind]);
+      }
+    }
+  }
+  for (const [g, k] of OPERATOR_CLUSTER_KINDS) clusterKinds.set(`${g}/${k}`, [g, k]);
+  const addonRepos = platform.components.flatMap((c) => c.addons.map((a) => a.definition.repoURL.replace(/^oci:\/\//, "")));
+  new AppProject(apps, "Project", {
+    metadata: { name: platform.gitopsProject, namespace: ARGOCD_NAMESPACE, labels: labels("project"), annotations: { [SYNC_WAVE]: "-20" } },
+    spec: {
+      description: `Stratum platform, environment ${env.name}`,
+      sourceRepos: [...new Set([env.gitops.repoURL, ...addonRepos])].sort(),
+      destinations: [...new Set([ARGOCD_NAMESPACE, ...platform.namespaceNames, ...platform.components.flatMap((c) => c.addons.map((a) => a.definition.namespace))])]
+        .sort()
+        .map((namespace) => ({ server: IN_CLUSTER, namespace })),
+      clusterResourceWhitelist: [...clusterKinds.values()].sort(([g1, k1], [g2, k2]) => g1.localeCompare(g2) || k1.localeCompare(k2)).map(([group, kind]) => ({ group, kind })),
+      orphanedResources: { warn: true },
+    },
+  });
+  const out: GitOpsFile[] = [{ relativePath: "argocd/root.yaml", component: "gitops-root", objects: root.toJson() }];
+  const projectFile: GitOpsFile = { relativePath: "argocd/apps/project.yaml", component: "gitops-project", objects: [] };
+  out.push(projectFile);
+  for (const c of platform.components) {
+    const chart = new Chart(app, `app-${c.componentName}`);
+    new Application(chart, "App", componentApplication(platform, c, base));
+    out.push({ relativePath: `argocd/apps/${c.componentName}.yaml`, component: `gitops-${c.componentName}`, objects: chart.toJson() });
+  }
+  (projectFile.objects as K8sObject[]).push(...apps.toJson());
+  return out;
+}
+
+function componentApplication(platform: Platform, c: PlatformComponent, base: string) {
+  const env = platform.environment;
+  return {
+    metadata: {
+      name: componentAppName(c.componentName),
+      namespace: ARGOCD_NAMESPACE,
+      labels: recommendedLabels({ name: c.componentName, component: "gitops" }),
+      annotations: { [SYNC_WAVE]: String(c.syncWave) },
+      finalizers: ["resources-finalizer.argocd.argoproj.io"],
+    },
+    spec: {
+      project: platform.gitopsProject,
+      source: { repoUrl: env.gitops.repoURL, targetRevision: env.gitops.targetRevision, path: base, directory: { include: `${c.componentName}.k8s.yaml` } },
+      destination: { server: IN_CLUSTER },
+      syncPolicy: {
+        automated: { prune: true, selfHeal: true },
+        syncOptions: ["ServerSideApply=true", "CreateNamespace=false"],
+        retry: { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "5m" } },
+      },
+    },
+  };
+}

@@ -1,0 +1,99 @@
+import { Construct } from "constructs";
+import { PlatformComponent, PlatformContext, SyncWave } from "../components/component";
+import { BusinessService, BusinessServiceProps, ServicesComponent } from "../components/services";
+import { PlatformNamespace, PlatformNamespaceProps } from "../constructs/namespace";
+import { addGraphNetworkPolicy } from "../constructs/network-policy";
+import { ServiceGraph } from "../constructs/service-graph";
+import { Environment } from "./environments/environment";
+
+/** Props of a Platform. */
+export interface PlatformProps {
+  /** The environment it is built for. */
+  readonly environment: Environment;
+}
+
+/**
+ * One environment's platform: composes the components, onboards business services and, once everything is added,
+ * derives the traffic rules from the service graph.
+ */
+export class Platform extends Construct implements PlatformContext {
+  /** The environment's data. */
+  readonly environment: Environment;
+  /** The service graph. */
+  readonly graph = new ServiceGraph();
+  /** The ArgoCD AppProject of the environment. */
+  readonly gitopsProject: string;
+  /** The namespaces of the platform (one file, synced first). */
+  readonly namespaces: PlatformComponent;
+  private readonly namespaceProps = new Map<string, PlatformNamespaceProps>();
+  private readonly finalizers: Array<() => void> = [];
+  private servicesComponent?: ServicesComponent;
+  private finalized = false;
+
+  constructor(scope: Construct, id: string, props: PlatformProps) {
+    super(scope, id);
+    this.environment = props.environment;
+    this.gitopsProject = `stratum-${props.environment.name}`;
+    this.namespaces = new PlatformComponent(this, "Namespaces", this, { name: "namespaces", syncWave: SyncWave.NAMESPACES });
+  }
+
+  /** Creates a namespace once; asking again with different settings is an error. */
+  ensureNamespace(props: PlatformNamespaceProps): string {
+    const existing = this.namespaceProps.get(props.name);
+    if (existing) {
+      if (JSON.stringify(existing.podSecurityException) !== JSON.stringify(props.podSecurityException)) {
+        throw new Error(`${this.node.path}: namespace '${props.name}' is requested with different Pod Security settings`);
+      }
+      return props.name;
+    }
+    this.assertOpen("ensureNamespace");
+    this.namespaceProps.set(props.name, props);
+    new PlatformNamespace(this.namespaces, props.name, props);
+    return props.name;
+  }
+
+  /** Registers a derivation to run when the platform is finalized. */
+  onFinalize(callback: () => void): void {
+    this.assertOpen("onFinalize");
+    this.finalizers.push(callback);
+  }
+
+  /** Onboards a business service: workload, graph node, its edges, and (through the graph) its traffic rules. */
+  addService(props: BusinessServiceProps): BusinessService {
+    this.assertOpen("addService");
+    this.servicesComponent ??= new ServicesComponent(this, "Services", this);
+    return this.servicesComponent.addService(props);
+  }
+
+  /** The business services. */
+  get services(): BusinessService[] {
+    return this.servicesComponent?.services ?? [];
+  }
+
+  /** Every component, in the order they were added. */
+  get components(): PlatformComponent[] {
+    return this.node.children.filter((c): c is PlatformComponent => c instanceof PlatformComponent);
+  }
+
+  /** The names of every namespace the platform creates. */
+  get namespaceNames(): string[] {
+    return [...this.namespaceProps.keys()].sort();
+  }
+
+  /**
+   * Resolves the service graph and derives what it implies (NetworkPolicies here; components add their own through
+   * `onFinalize`). Runs once; synthesis calls it.
+   */
+  finalize(): void {
+    if (this.finalized) return;
+    this.graph.resolve();
+    for (const f of this.finalizers) f();
+    this.graph.resolve();
+    for (const node of this.graph.nodes) addGraphNetworkPolicy(this.graph, node);
+    this.finalized = true;
+  }
+
+  private assertOpen(what: string): void {
+    if (this.finalized) throw new Error(`${this.node.path}: ${what} after the platform was finalized (synthesized)`);
+  }
+}

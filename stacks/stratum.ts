@@ -1,0 +1,22 @@
+import { App } from "cdk8s";
+import { Environment } from "./environments/environment";
+import { Platform } from "./platform";
+import { addReferenceServices } from "./reference-services";
+
+/** Options of the standard platform build. */
+export interface BuildOptions {
+  /** Onboard the reference architecture's business services. @default true */
+  readonly referenceServices?: boolean;
+  /** Adds more to the platform (extra services, components) before it is finalized. @default nothing */
+  readonly customize?: (platform: Platform) => void;
+}
+
+/** Builds the complete platform of one environment: every component, then the business services. */
+export function buildPlatform(environment: Environment, options: BuildOptions = {}): Platform {
+  const app = new App({ outdir: "unused", recordConstructMetadata: false });
+  const platform = new Platform(app, environment.name, { environment });
+  if (options.referenceServices ?? true) addReferenceServices(platform);
+  options.customize?.(platform);
+  platform.finalize();
+  return platform;
+}
