@@ -5,4 +5,5 @@ module.exports = {
   testMatch: ["<rootDir>/test/**/*.test.ts", "<rootDir>/services/*/test/**/*.test.ts"],
   testPathIgnorePatterns: ["/node_modules/", "/lib/", "/dist/"],
   testTimeout: 60000,
+  globalSetup: "<rootDir>/test/global-setup.js",
 };

@@ -6,3 +6,4 @@ export * from "./network-policy";
 export * from "./namespace";
 export * from "./hardened-workload";
 export * from "./helm-addon";
+export * from "./runtime-asset";
