@@ -2,7 +2,8 @@ import { Construct } from "constructs";
 import * as k8s from "./imports/k8s";
 import { imagePinProblem, imageVersion } from "./image";
 import { recommendedLabels, selectorLabels, SUPPRESS_ANNOTATION } from "./labels";
-import { GraphNodeProps, ServicePort } from "./service-graph";
+import { EnvValue, GraphNodeProps, ServicePort } from "./service-graph";
+import { Lazy } from "cdk8s";
 import type { Resources, SpreadMode } from "../stacks/environments/environment";
 
 /** A relaxation of one hardened default: typed, with the reason written into the output. */
@@ -55,8 +56,6 @@ export interface VolumeClaim {
   readonly storageClassName?: string;
 }
 
-/** An environment variable: a literal, or a reference to a Secret or ConfigMap key. */
-export type EnvValue = string | { readonly secret: string; readonly key: string } | { readonly configMap: string; readonly key: string };
 
 /** An extra container of the pod (for example a metrics exporter), hardened like the main one. */
 export interface SidecarSpec {
@@ -124,6 +123,16 @@ export interface HardenedWorkloadProps {
   readonly automountServiceAccountToken?: Relaxation;
   /** Seconds to drain before the pod is killed. @default 30 */
   readonly terminationGracePeriodSeconds?: number;
+  /** Horizontal autoscaling on CPU; `replicas` becomes the minimum. @default a fixed replica count */
+  readonly autoscaling?: AutoscalingSpec;
+}
+
+/** Horizontal autoscaling of a Deployment on CPU utilisation. */
+export interface AutoscalingSpec {
+  /** Upper bound of replicas; at least `replicas`. */
+  readonly maxReplicas: number;
+  /** Target average CPU utilisation, percent of requests. @default 70 */
+  readonly targetCpuUtilization?: number;
 }
 
 const DEFAULT_UID = 65532;
@@ -202,6 +211,8 @@ export class HardenedWorkload extends Construct {
   readonly ports: ReadonlyArray<ServicePort>;
   /** The Deployment or StatefulSet. */
   readonly workload: k8s.KubeDeployment | k8s.KubeStatefulSet;
+  /** Environment of the main container (sorted by name in the output); grows through `addEnv`. */
+  private readonly env: Record<string, EnvValue> = {};
 
   constructor(scope: Construct, id: string, props: HardenedWorkloadProps) {
     super(scope, id);
@@ -216,6 +227,13 @@ export class HardenedWorkload extends Construct {
     if (props.automountServiceAccountToken && props.automountServiceAccountToken.reason.trim().length < 10) {
       problems.push(`automountServiceAccountToken.reason must explain why the token is needed (got ${JSON.stringify(props.automountServiceAccountToken.reason)})`);
     }
+    if (props.autoscaling) {
+      const a = props.autoscaling;
+      if (props.kind === "StatefulSet") problems.push("autoscaling is for Deployments only");
+      if (!Number.isInteger(a.maxReplicas) || a.maxReplicas < props.replicas) problems.push(`autoscaling.maxReplicas must be an integer >= replicas (${props.replicas}), got ${a.maxReplicas}`);
+      const t = a.targetCpuUtilization ?? 70;
+      if (!Number.isInteger(t) || t < 10 || t > 95) problems.push(`autoscaling.targetCpuUtilization must be an integer percentage 10-95 (got ${t})`);
+    }
     if (problems.length) throw new Error(`${path}: ${problems.join("; ")}`);
 
     this.name = props.name;
@@ -228,6 +246,7 @@ export class HardenedWorkload extends Construct {
     const labels = recommendedLabels({ name: props.name, component: props.component, version: imageVersion(props.image) });
     const meta = { namespace: props.namespace, labels };
     const uid = props.runAsUser ?? DEFAULT_UID;
+    Object.assign(this.env, props.env ?? {});
 
     const annotations: Record<string, string> = {};
     if (props.automountServiceAccountToken) {
@@ -273,7 +292,7 @@ export class HardenedWorkload extends Construct {
       imagePullPolicy: "IfNotPresent",
       command: props.command ? [...props.command] : undefined,
       args: props.args ? [...props.args] : undefined,
-      env: envVars(props.env),
+      env: Lazy.any({ produce: () => envVars(Object.keys(this.env).length ? this.env : undefined) }),
       ports: containerPorts(props.ports),
       resources: quantities(props.resources),
       readinessProbe: probe(props.readiness, props.ports, "/readyz", "readiness", path),
@@ -349,11 +368,24 @@ export class HardenedWorkload extends Construct {
       this.workload = new k8s.KubeDeployment(this, "Deployment", {
         metadata: objMeta,
         spec: {
-          replicas: props.replicas,
+          replicas: props.autoscaling ? undefined : props.replicas,
           revisionHistoryLimit: 5,
           selector: { matchLabels: this.selector },
           strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: k8s.IntOrString.fromString("25%"), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
           template,
+        },
+      });
+    }
+
+    if (props.autoscaling) {
+      new k8s.KubeHorizontalPodAutoscalerV2(this, "Hpa", {
+        metadata: { name: props.name, ...meta },
+        spec: {
+          scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: props.name },
+          minReplicas: props.replicas,
+          maxReplicas: props.autoscaling.maxReplicas,
+          metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: props.autoscaling.targetCpuUtilization ?? 70 } } }],
+          behavior: { scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Percent", value: 50, periodSeconds: 60 }] } },
         },
       });
     }
@@ -364,8 +396,24 @@ export class HardenedWorkload extends Construct {
     });
   }
 
+  /** Adds environment variables to the main container; setting a name twice to different values is an error. */
+  addEnv(vars: Readonly<Record<string, EnvValue>>): void {
+    for (const [name, value] of Object.entries(vars)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`${this.node.path}: environment variable name ${JSON.stringify(name)} is not valid`);
+      const old = this.env[name];
+      if (old !== undefined && JSON.stringify(old) !== JSON.stringify(value)) {
+        throw new Error(`${this.node.path}: environment variable ${name} is set twice (${JSON.stringify(old)} and ${JSON.stringify(value)})`);
+      }
+      this.env[name] = value;
+    }
+  }
+
   /** The graph node of this workload, for components to register with extra settings. */
-  graphNode(id: string, kind: GraphNodeProps["kind"], scope: Construct): GraphNodeProps {
-    return { id, kind, namespace: this.namespace, serviceAccount: this.serviceAccountName, selector: this.selector, ports: this.ports, host: this.host, scope };
+  graphNode(id: string, kind: GraphNodeProps["kind"], scope: Construct, extra: Pick<GraphNodeProps, "connection"> = {}): GraphNodeProps {
+    return {
+      id, kind, namespace: this.namespace, serviceAccount: this.serviceAccountName, selector: this.selector, ports: this.ports, host: this.host, scope,
+      receive: (vars) => this.addEnv(vars),
+      ...extra,
+    };
   }
 }

@@ -19,6 +19,9 @@ export interface ServicePort {
   readonly metrics?: boolean;
 }
 
+/** An environment variable: a literal, or a reference to a Secret or ConfigMap key (never a secret's value). */
+export type EnvValue = string | { readonly secret: string; readonly key: string } | { readonly configMap: string; readonly key: string };
+
 /** Kind of node: a platform component, a business service, or a network outside the cluster. */
 export type NodeKind = "component" | "service" | "external";
 
@@ -44,6 +47,13 @@ export interface GraphNodeProps {
   readonly host?: string;
   /** The construct (chart) where objects derived for this node are written. */
   readonly scope?: Construct;
+  /**
+   * What a consumer receives to connect to this node: environment variables for the consumer's main container
+   * (host, port, database, and credentials only as Secret references). Called once per incoming edge.
+   */
+  readonly connection?: (consumer: GraphNodeProps) => Readonly<Record<string, EnvValue>>;
+  /** Receives the connection details of what this node consumes (workloads wire it to their container env). */
+  readonly receive?: (vars: Readonly<Record<string, EnvValue>>, from: GraphNodeProps) => void;
 }
 
 /** One declared edge: `from` may open connections to `to` on `ports`. */
@@ -146,6 +156,27 @@ export class ServiceGraph {
   /** Edges that start at a node. */
   outgoing(id: string): GraphEdge[] {
     return this.edges.filter((e) => e.from === id);
+  }
+
+  /**
+   * Hands every consumer the connection details of what it consumes (`connection` of the target, `receive` of the
+   * source). Two targets that hand out the same variable name are an error.
+   */
+  bindConnections(): void {
+    const owners = new Map<string, string>();
+    for (const e of this.edges) {
+      const from = this.node(e.from);
+      const to = this.node(e.to);
+      if (!to.connection || !from.receive) continue;
+      const vars = to.connection(from);
+      for (const name of Object.keys(vars)) {
+        const key = `${e.from}/${name}`;
+        const previous = owners.get(key);
+        if (previous) throw new Error(`service graph: '${e.from}' receives ${name} from both '${previous}' and '${e.to}'`);
+        owners.set(key, e.to);
+      }
+      from.receive(vars, to);
+    }
   }
 
   /** Namespaces that hold graph nodes, sorted. */

@@ -89,6 +89,7 @@ export class Platform extends Construct implements PlatformContext {
     this.graph.resolve();
     for (const f of this.finalizers) f();
     this.graph.resolve();
+    this.graph.bindConnections();
     for (const node of this.graph.nodes) addGraphNetworkPolicy(this.graph, node);
     this.finalized = true;
   }

@@ -44,6 +44,11 @@ export interface BusinessServiceProps {
   readonly team?: string;
 }
 
+/** The environment-variable prefix of a name: `order-history` -> `ORDER_HISTORY`. */
+export function envPrefix(name: string): string {
+  return name.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+}
+
 /** Default namespace of business services. */
 export const APPS_NAMESPACE = "apps";
 
@@ -89,7 +94,11 @@ export class BusinessService extends Construct {
       env: { PORT: String(port), METRICS_PORT: String(metricsPort), ...props.env },
       podLabels: { "stratum.dev/team": this.team },
     });
-    this.graphNode = context.graph.addNode(this.workload.graphNode(props.name, "service", this));
+    const scheme = props.protocol === "grpc" ? "grpc" : "http";
+    const url = `${scheme}://${this.workload.host}:${port}`;
+    this.graphNode = context.graph.addNode(
+      this.workload.graphNode(props.name, "service", this, { connection: () => ({ [`${envPrefix(props.name)}_URL`]: url }) }),
+    );
     for (const target of props.consumes ?? []) context.graph.connect(props.name, target);
   }
 }
