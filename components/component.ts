@@ -25,6 +25,8 @@ export interface PlatformContext {
   readonly gitopsProject: string;
   /** Runs a callback once every component and service is added, before synthesis (in registration order). */
   onFinalize(callback: () => void): void;
+  /** The component of this class added earlier, if any (components wire to each other through it). */
+  find<T extends PlatformComponent>(type: abstract new (...args: never[]) => T): T | undefined;
 }
 
 /** Options every component declares. */

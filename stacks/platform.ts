@@ -58,6 +58,17 @@ export class Platform extends Construct implements PlatformContext {
     this.finalizers.push(callback);
   }
 
+  /** The component of this class added earlier, if any. */
+  find<T extends PlatformComponent>(type: abstract new (...args: never[]) => T): T | undefined {
+    return this.components.find((c): c is T => c instanceof type);
+  }
+
+  /** Adds a component built by `factory` (which receives this platform as its context) and returns it. */
+  add<T extends PlatformComponent>(factory: (scope: Construct, context: PlatformContext) => T): T {
+    this.assertOpen("add");
+    return factory(this, this);
+  }
+
   /** Onboards a business service: workload, graph node, its edges, and (through the graph) its traffic rules. */
   addService(props: BusinessServiceProps): BusinessService {
     this.assertOpen("addService");

@@ -15,6 +15,9 @@ export interface BuildOptions {
 export function buildPlatform(environment: Environment, options: BuildOptions = {}): Platform {
   const app = new App({ outdir: "unused", recordConstructMetadata: false });
   const platform = new Platform(app, environment.name, { environment });
+  // Components in dependency order: each may `find` the ones added before it; later ones wire through the graph.
+  // security, gitops, mesh, object-storage, postgres, redis, elasticsearch, metrics, tracing, logging, events,
+  // gateway, tasks, delivery.
   if (options.referenceServices ?? true) addReferenceServices(platform);
   options.customize?.(platform);
   platform.finalize();
