@@ -2,6 +2,7 @@ import { Chart } from "cdk8s";
 import { Construct } from "constructs";
 import { HelmAddon } from "../constructs/helm-addon";
 import { PlatformNamespaceProps } from "../constructs/namespace";
+import { SecretRegistry } from "../constructs/secret-ref";
 import { ServiceGraph } from "../constructs/service-graph";
 import type { Environment } from "../stacks/environments/environment";
 
@@ -21,6 +22,8 @@ export interface PlatformContext {
   readonly graph: ServiceGraph;
   /** Creates a namespace once (with its zero-trust baseline) and returns its name. */
   ensureNamespace(props: PlatformNamespaceProps): string;
+  /** Credentials the platform needs; declared here, materialised as ExternalSecrets by the security component. */
+  readonly secrets: SecretRegistry;
   /** The ArgoCD AppProject of the environment; every Application of the platform belongs to it. */
   readonly gitopsProject: string;
   /** Runs a callback once every component and service is added, before synthesis (in registration order). */

@@ -7,3 +7,4 @@ export * from "./namespace";
 export * from "./hardened-workload";
 export * from "./helm-addon";
 export * from "./runtime-asset";
+export * from "./secret-ref";

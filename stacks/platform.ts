@@ -3,6 +3,7 @@ import { PlatformComponent, PlatformContext, SyncWave } from "../components/comp
 import { BusinessService, BusinessServiceProps, ServicesComponent } from "../components/services";
 import { PlatformNamespace, PlatformNamespaceProps } from "../constructs/namespace";
 import { addGraphNetworkPolicy } from "../constructs/network-policy";
+import { SecretRegistry } from "../constructs/secret-ref";
 import { ServiceGraph } from "../constructs/service-graph";
 import { Environment } from "./environments/environment";
 
@@ -21,6 +22,8 @@ export class Platform extends Construct implements PlatformContext {
   readonly environment: Environment;
   /** The service graph. */
   readonly graph = new ServiceGraph();
+  /** Credentials the platform needs in the cluster. */
+  readonly secrets = new SecretRegistry();
   /** The ArgoCD AppProject of the environment. */
   readonly gitopsProject: string;
   /** The namespaces of the platform (one file, synced first). */
