@@ -3,6 +3,8 @@ import { ConfigError, ENVIRONMENT_NAMES, getEnvironment, loadEnvironments } from
 import { formatFinding } from "../policies/engine";
 import { EnvironmentSynth, PolicyViolationError, synthEnvironment, writeOutputs } from "./synth";
 
+class HelpRequested extends Error {}
+
 interface Args {
   envs: string[];
   out: string;
@@ -30,7 +32,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === "--out") args.out = value();
     else if (a === "--config") args.config = value();
     else if (a === "--quiet") args.quiet = true;
-    else if (a === "--help" || a === "-h") { console.log(USAGE); process.exit(0); }
+    else if (a === "--help" || a === "-h") throw new HelpRequested();
     else throw new ConfigError("arguments", [`unknown argument ${JSON.stringify(a)}\n${USAGE}`]);
   }
   return args;
@@ -44,10 +46,11 @@ function table(r: EnvironmentSynth, out: string): string {
   return [`environment ${r.environment.name} (${r.environment.tier}): ${r.objects.length} objects`, line(head), ...rows.map(line)].join("\n");
 }
 
-function main(): number {
+/** The synth command line: returns the exit code (0 ok, 1 policy or construction error, 2 bad configuration). */
+export function runCli(argv: ReadonlyArray<string>): number {
   const started = process.hrtime.bigint();
   try {
-    const args = parseArgs(process.argv.slice(2));
+    const args = parseArgs([...argv]);
     const envs = loadEnvironments(args.config);
     const names = args.envs.length ? args.envs : ENVIRONMENT_NAMES;
     for (const n of names) getEnvironment(n);
@@ -65,6 +68,7 @@ function main(): number {
     }
     return 0;
   } catch (e) {
+    if (e instanceof HelpRequested) { console.log(USAGE); return 0; }
     if (e instanceof ConfigError) { console.error(`error: ${e.message}`); return 2; }
     if (e instanceof PolicyViolationError) { console.error(`error: ${e.message}\nnothing was written.`); return 1; }
     console.error(`error: ${(e as Error).message}\nnothing was written.`);
@@ -72,4 +76,4 @@ function main(): number {
   }
 }
 
-process.exitCode = main();
+if (require.main === module) process.exitCode = runCli(process.argv.slice(2));

@@ -49,7 +49,7 @@ function schemaAt(schema: JsonSchema, schemaPath: string): unknown {
 /** Validates a complete Environment; throws a ConfigError naming every bad field. */
 export function validateEnvironment(env: Environment, source = `environment ${env.name}`): Environment {
   const schema = environmentSchema();
-  const ajv = new Ajv({ allErrors: true, strict: true });
+  const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
   const validate = ajv.compile(schema);
   if (!validate(env)) throw new ConfigError(source, describeAjvErrors(validate.errors ?? [], env, (p) => schemaAt(schema, p)));
   return env;
@@ -68,7 +68,7 @@ export function loadEnvironments(configFile?: string): Record<string, Environmen
     throw new ConfigError(configFile, [`not valid YAML: ${(e as Error).message.split("\n")[0]}`]);
   }
   const schema = configFileSchema(ENVIRONMENT_NAMES);
-  const ajv = new Ajv({ allErrors: true, strict: true });
+  const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
   const validate = ajv.compile(schema);
   if (!validate(data)) throw new ConfigError(configFile, describeAjvErrors(validate.errors ?? [], data, (p) => schemaAt(schema, p)));
   const overrides = ((data as { environments?: Record<string, unknown> }).environments ?? {}) as Record<string, unknown>;
