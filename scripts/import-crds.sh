@@ -10,6 +10,10 @@ cdk8s="$here/node_modules/.bin/cdk8s"
 imports=(
   "argocd-application:=$crds/argo-cd-v2.14.21/application-crd.yaml"
   "argocd-appproject:=$crds/argo-cd-v2.14.21/appproject-crd.yaml"
+  "dapr-component:=$crds/dapr-v1.14.5/components.yaml"
+  "dapr-subscription:=$crds/dapr-v1.14.5/subscription.yaml"
+  "dapr-configuration:=$crds/dapr-v1.14.5/configuration.yaml"
+  "dapr-resiliency:=$crds/dapr-v1.14.5/resiliency.yaml"
 )
 cd "$here"
 for spec in "${imports[@]}"; do
