@@ -14,6 +14,9 @@ export const SyncWave = {
   WORKLOADS: 20,
 } as const;
 
+/** When a finalize callback runs: `connect` completes the graph, `derive` reads the complete graph. */
+export type FinalizePhase = "connect" | "derive";
+
 /** What a component receives from the platform that composes it. */
 export interface PlatformContext {
   /** The environment's data; components size themselves from it. */
@@ -26,8 +29,12 @@ export interface PlatformContext {
   readonly secrets: SecretRegistry;
   /** The ArgoCD AppProject of the environment; every Application of the platform belongs to it. */
   readonly gitopsProject: string;
-  /** Runs a callback once every component and service is added, before synthesis (in registration order). */
-  onFinalize(callback: () => void): void;
+  /**
+   * Runs a callback once every component and service is added, before synthesis (in registration order).
+   * Phase `connect` (the default) may add graph nodes, edges and secret requirements; phase `derive` runs after every
+   * `connect` callback, on the complete graph, and must not change it (mesh policies, ExternalSecrets).
+   */
+  onFinalize(callback: () => void, phase?: FinalizePhase): void;
   /** The component of this class added earlier, if any (components wire to each other through it). */
   find<T extends PlatformComponent>(type: abstract new (...args: never[]) => T): T | undefined;
 }

@@ -30,9 +30,16 @@ export interface SecretRequirement {
 /** Collects the secrets of a platform; asking twice for the same Secret with different keys is an error. */
 export class SecretRegistry {
   private readonly byKey = new Map<string, SecretRequirement>();
+  private frozen = false;
+
+  /** Ends declarations: the security component reads the complete list after this. */
+  freeze(): void {
+    this.frozen = true;
+  }
 
   /** Declares a Secret and returns references to its keys. */
   require(req: SecretRequirement): Record<string, SecretKeyRef> {
+    if (this.frozen) throw new Error(`secret ${req.namespace}/${req.name}: declared after the secret list was complete; declare secrets when building the component or in a 'connect' finalizer`);
     if (!/^[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/.test(req.name)) throw new Error(`secret '${req.name}': name must be a DNS subdomain`);
     if (req.keys.length === 0) throw new Error(`secret ${req.namespace}/${req.name}: keys must not be empty`);
     const id = `${req.namespace}/${req.name}`;

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { PlatformComponent, PlatformContext, SyncWave } from "../components/component";
+import { FinalizePhase, PlatformComponent, PlatformContext, SyncWave } from "../components/component";
 import { BusinessService, BusinessServiceProps, ServicesComponent } from "../components/services";
 import { PlatformNamespace, PlatformNamespaceProps } from "../constructs/namespace";
 import { addGraphNetworkPolicy } from "../constructs/network-policy";
@@ -29,7 +29,8 @@ export class Platform extends Construct implements PlatformContext {
   /** The namespaces of the platform (one file, synced first). */
   readonly namespaces: PlatformComponent;
   private readonly namespaceProps = new Map<string, PlatformNamespaceProps>();
-  private readonly finalizers: Array<() => void> = [];
+  private readonly finalizers: Record<FinalizePhase, Array<() => void>> = { connect: [], derive: [] };
+  private frozenGraph = false;
   private servicesComponent?: ServicesComponent;
   private finalized = false;
 
@@ -56,9 +57,10 @@ export class Platform extends Construct implements PlatformContext {
   }
 
   /** Registers a derivation to run when the platform is finalized. */
-  onFinalize(callback: () => void): void {
+  onFinalize(callback: () => void, phase: FinalizePhase = "connect"): void {
     this.assertOpen("onFinalize");
-    this.finalizers.push(callback);
+    if (this.frozenGraph) throw new Error(`${this.node.path}: onFinalize called while deriving; register callbacks when the component is built`);
+    this.finalizers[phase].push(callback);
   }
 
   /** The component of this class added earlier, if any. */
@@ -101,9 +103,14 @@ export class Platform extends Construct implements PlatformContext {
   finalize(): void {
     if (this.finalized) return;
     this.graph.resolve();
-    for (const f of this.finalizers) f();
+    for (const f of this.finalizers.connect) f();
     this.graph.resolve();
     this.graph.bindConnections();
+    this.frozenGraph = true;
+    this.secrets.freeze();
+    const edges = this.graph.edges.length;
+    for (const f of this.finalizers.derive) f();
+    if (this.graph.resolve().length !== edges) throw new Error(`${this.node.path}: a 'derive' finalizer changed the service graph; use the 'connect' phase for that`);
     for (const node of this.graph.nodes) addGraphNetworkPolicy(this.graph, node);
     this.finalized = true;
   }

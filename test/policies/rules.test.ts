@@ -104,7 +104,7 @@ describe("policy rules", () => {
 
   it("recommended-labels fires on the object and on its pod template", () => {
     const bad = deployment();
-    const obj = { ...bad, metadata: { ...bad.metadata, labels: { "app.kubernetes.io/name": "order" } } };
+    const obj: K8sObject = { ...bad, metadata: { ...bad.metadata, labels: { "app.kubernetes.io/name": "order" } } };
     (obj.spec as any).template.metadata.labels = {};
     expect(check(recommendedLabelsRule, obj).map((v) => v.field)).toEqual([
       'metadata.labels["app.kubernetes.io/part-of"]',

@@ -73,7 +73,7 @@ describe.each(Object.keys(ENVIRONMENTS))("the %s platform", (name) => {
       expect(app.spec.project).toBe(`stratum-${name}`);
       expect(app.spec.source.directory.include).toBe(`${c.componentName}.k8s.yaml`);
       expect(app.spec.source.path).toBe(`dist/${name}`);
-      expect(app.metadata.annotations["argocd.argoproj.io/sync-wave"]).toBe(String(c.syncWave));
+      expect(app.metadata.annotations?.["argocd.argoproj.io/sync-wave"]).toBe(String(c.syncWave));
     }
     expect(findOne(objects, "Application", `stratum-${name}-root`, "argocd").spec.source.path).toBe(`dist/${name}/argocd/apps`);
   });
