@@ -64,6 +64,26 @@ export interface HighAvailability {
   readonly zoneSpread: SpreadMode;
 }
 
+/** How the platform's TLS certificates are issued. */
+export interface CertificateSettings {
+  /** `acme-dns01`: a public ACME CA, solved by DNS-01 in Route 53; `self-signed-ca`: a private CA made in the cluster. */
+  readonly issuer: "acme-dns01" | "self-signed-ca";
+  /** ACME directory URL (Let's Encrypt production or staging); unused for `self-signed-ca`. */
+  readonly acmeServer: string;
+  /** Contact e-mail registered with the ACME CA. */
+  readonly email: string;
+  /** Route 53 hosted zone of `clusterDomain`, for DNS-01; empty for `self-signed-ca`. */
+  readonly hostedZoneId: string;
+}
+
+/** The cluster's network, as NetworkPolicies need it. */
+export interface NetworkSettings {
+  /** CIDR of the cluster's VPC (or node network): excluded from "the internet" in egress rules. */
+  readonly vpcCidr: string;
+  /** Where the Kubernetes API server answers pods: its endpoint CIDRs and port (EKS: ENIs in the VPC, 443). */
+  readonly apiServer: { readonly cidrs: ReadonlyArray<string>; readonly port: number };
+}
+
 /** Per-component sizing; every component reads its own entry. */
 export interface ComponentSizing {
   /** Default size of a business service (a service may override its replicas per tier). */
@@ -89,4 +109,8 @@ export interface Environment {
   readonly ha: HighAvailability;
   /** Per-component sizing. */
   readonly sizing: ComponentSizing;
+  /** TLS certificate issuance. */
+  readonly certificates: CertificateSettings;
+  /** The cluster's network. */
+  readonly network: NetworkSettings;
 }

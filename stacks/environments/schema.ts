@@ -6,6 +6,7 @@ export type JsonSchema = Record<string, unknown>;
 const QUANTITY_CPU = "^([0-9]+m|[0-9]+(\\.[0-9]+)?)$";
 const QUANTITY_BYTES = "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P)?$";
 const DURATION = "^[0-9]+(s|m|h|d|w|y)$";
+const CIDR = "^([0-9]{1,3}\\.){3}[0-9]{1,3}/([0-9]|[12][0-9]|3[0-2])$";
 const DNS_NAME = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 
 /** A closed object: every property required, no unknown keys. */
@@ -55,6 +56,16 @@ export function environmentSchema(): JsonSchema {
     cloud: object({ provider: oneOf(["aws", "local"]), region: str("^[a-z]{2}(-[a-z]+)+-[0-9]$", "a region such as eu-west-1") }),
     ha: object({ nodeSpread: schemas.spread, zoneSpread: schemas.spread }),
     sizing: object(sizingSchema),
+    certificates: object({
+      issuer: oneOf(["acme-dns01", "self-signed-ca"]),
+      acmeServer: { type: "string", pattern: "^https://\\S+$" },
+      email: str("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", "an e-mail address"),
+      hostedZoneId: str("^(Z[A-Z0-9]{1,31})?$", "a Route 53 hosted zone id such as Z0123456789ABC, or empty"),
+    }),
+    network: object({
+      vpcCidr: str(CIDR, "an IPv4 CIDR such as 10.0.0.0/16"),
+      apiServer: object({ cidrs: { type: "array", minItems: 1, items: str(CIDR, "an IPv4 CIDR such as 10.0.0.0/16") }, port: integer(1, 65535) }),
+    }),
   });
 }
 

@@ -8,6 +8,8 @@ export const staging: Environment = {
   gitops: { repoURL: "https://github.com/stratum-platform/gitops.git", targetRevision: "main", basePath: "dist" },
   cloud: { provider: "aws", region: "eu-west-1" },
   ha: { nodeSpread: "hard", zoneSpread: "soft" },
+  certificates: { issuer: "acme-dns01", acmeServer: "https://acme-staging-v02.api.letsencrypt.org/directory", email: "platform-team@stratum.example.com", hostedZoneId: "Z0STAGINGSTRATUM" },
+  network: { vpcCidr: "10.20.0.0/16", apiServer: { cidrs: ["10.20.0.0/16"], port: 443 } },
   sizing: {
     services: { replicas: 2, resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "256Mi" } } },
   },
