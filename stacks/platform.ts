@@ -7,6 +7,9 @@ import { SecretRegistry } from "../constructs/secret-ref";
 import { ServiceGraph } from "../constructs/service-graph";
 import { Environment } from "./environments/environment";
 
+/** Graph id of the Kubernetes API server: workloads that call the API consume it, nothing else reaches it. */
+export const KUBE_APISERVER = "kube-apiserver";
+
 /** Props of a Platform. */
 export interface PlatformProps {
   /** The environment it is built for. */
@@ -39,6 +42,13 @@ export class Platform extends Construct implements PlatformContext {
     this.environment = props.environment;
     this.gitopsProject = `stratum-${props.environment.name}`;
     this.namespaces = new PlatformComponent(this, "Namespaces", this, { name: "namespaces", syncWave: SyncWave.NAMESPACES });
+    const api = props.environment.network.apiServer;
+    this.graph.addNode({
+      id: KUBE_APISERVER,
+      kind: "external",
+      cidrs: [...api.cidrs],
+      ports: [{ name: "https", port: api.port, protocol: "tls" }],
+    });
   }
 
   /** Creates a namespace once; asking again with different settings is an error. */
