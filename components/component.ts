@@ -2,6 +2,7 @@ import { Chart } from "cdk8s";
 import { Construct } from "constructs";
 import { HelmAddon } from "../constructs/helm-addon";
 import { PlatformNamespaceProps } from "../constructs/namespace";
+import { IrsaRegistry } from "../constructs/irsa";
 import { SecretRegistry } from "../constructs/secret-ref";
 import { ServiceGraph } from "../constructs/service-graph";
 import type { Environment } from "../stacks/environments/environment";
@@ -25,6 +26,8 @@ export interface PlatformContext {
   readonly graph: ServiceGraph;
   /** Creates a namespace once (with its zero-trust baseline) and returns its name. */
   ensureNamespace(props: PlatformNamespaceProps): string;
+  /** IAM roles for ServiceAccounts (cloud access); the Pulumi program creates exactly these. */
+  readonly irsa: IrsaRegistry;
   /** Credentials the platform needs; declared here, materialised as ExternalSecrets by the security component. */
   readonly secrets: SecretRegistry;
   /** The ArgoCD AppProject of the environment; every Application of the platform belongs to it. */

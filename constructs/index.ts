@@ -8,3 +8,4 @@ export * from "./hardened-workload";
 export * from "./helm-addon";
 export * from "./runtime-asset";
 export * from "./secret-ref";
+export * from "./irsa";

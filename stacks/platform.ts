@@ -3,6 +3,7 @@ import { FinalizePhase, PlatformComponent, PlatformContext, SyncWave } from "../
 import { BusinessService, BusinessServiceProps, ServicesComponent } from "../components/services";
 import { PlatformNamespace, PlatformNamespaceProps } from "../constructs/namespace";
 import { addGraphNetworkPolicy } from "../constructs/network-policy";
+import { IrsaRegistry } from "../constructs/irsa";
 import { SecretRegistry } from "../constructs/secret-ref";
 import { ServiceGraph } from "../constructs/service-graph";
 import { Environment } from "./environments/environment";
@@ -27,6 +28,8 @@ export class Platform extends Construct implements PlatformContext {
   readonly graph = new ServiceGraph();
   /** Credentials the platform needs in the cluster. */
   readonly secrets = new SecretRegistry();
+  /** IAM roles for ServiceAccounts. */
+  readonly irsa: IrsaRegistry;
   /** The ArgoCD AppProject of the environment. */
   readonly gitopsProject: string;
   /** The namespaces of the platform (one file, synced first). */
@@ -41,6 +44,7 @@ export class Platform extends Construct implements PlatformContext {
     super(scope, id);
     this.environment = props.environment;
     this.gitopsProject = `stratum-${props.environment.name}`;
+    this.irsa = new IrsaRegistry(props.environment.name, props.environment.cloud.accountId);
     this.namespaces = new PlatformComponent(this, "Namespaces", this, { name: "namespaces", syncWave: SyncWave.NAMESPACES });
     const api = props.environment.network.apiServer;
     this.graph.addNode({

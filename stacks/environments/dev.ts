@@ -6,7 +6,7 @@ export const dev: Environment = {
   tier: "dev",
   clusterDomain: "dev.stratum.example.com",
   gitops: { repoURL: "https://github.com/stratum-platform/gitops.git", targetRevision: "main", basePath: "dist" },
-  cloud: { provider: "aws", region: "eu-west-1" },
+  cloud: { provider: "aws", region: "eu-west-1", accountId: "111111111111" },
   ha: { nodeSpread: "soft", zoneSpread: "soft" },
   certificates: { issuer: "self-signed-ca", acmeServer: "https://acme-staging-v02.api.letsencrypt.org/directory", email: "platform-team@stratum.example.com", hostedZoneId: "" },
   network: { vpcCidr: "10.10.0.0/16", apiServer: { cidrs: ["10.10.0.0/16"], port: 443 } },

@@ -54,6 +54,8 @@ export interface CloudSettings {
   readonly provider: "aws" | "local";
   /** Cloud region, e.g. `eu-west-1`. */
   readonly region: string;
+  /** AWS account id (12 digits) that holds the cluster's IAM roles and buckets; unused for `local`. */
+  readonly accountId: string;
 }
 
 /** High-availability switches: the data that replaces `if (prod)` in components. */

@@ -53,7 +53,7 @@ export function environmentSchema(): JsonSchema {
       targetRevision: { type: "string", minLength: 1 },
       basePath: { type: "string", pattern: "^[A-Za-z0-9._/-]+$" },
     }),
-    cloud: object({ provider: oneOf(["aws", "local"]), region: str("^[a-z]{2}(-[a-z]+)+-[0-9]$", "a region such as eu-west-1") }),
+    cloud: object({ provider: oneOf(["aws", "local"]), region: str("^[a-z]{2}(-[a-z]+)+-[0-9]$", "a region such as eu-west-1"), accountId: str("^[0-9]{12}$", "a 12-digit AWS account id") }),
     ha: object({ nodeSpread: schemas.spread, zoneSpread: schemas.spread }),
     sizing: object(sizingSchema),
     certificates: object({
