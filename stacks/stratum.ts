@@ -1,4 +1,5 @@
 import { App } from "cdk8s";
+import { ObjectStorage } from "../components/object-storage";
 import { Environment } from "./environments/environment";
 import { Platform } from "./platform";
 import { addReferenceServices } from "./reference-services";
@@ -18,6 +19,7 @@ export function buildPlatform(environment: Environment, options: BuildOptions = 
   // Components in dependency order: each may `find` the ones added before it; later ones wire through the graph.
   // security, gitops, mesh, object-storage, postgres, redis, elasticsearch, metrics, tracing, logging, events,
   // gateway, tasks, delivery.
+  platform.add((scope, context) => new ObjectStorage(scope, "ObjectStorage", context));
   if (options.referenceServices ?? true) addReferenceServices(platform);
   options.customize?.(platform);
   platform.finalize();

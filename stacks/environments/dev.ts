@@ -12,5 +12,40 @@ export const dev: Environment = {
   network: { vpcCidr: "10.10.0.0/16", apiServer: { cidrs: ["10.10.0.0/16"], port: 443 } },
   sizing: {
     services: { replicas: 1, resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "128Mi" } } },
+    mesh: {
+      istiod: { minReplicas: 1, maxReplicas: 2, targetCpuUtilization: 80, resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "512Mi" } } },
+      ingressGateway: { minReplicas: 1, maxReplicas: 2, targetCpuUtilization: 80, resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "128Mi" } } },
+      proxy: { requests: { cpu: "10m", memory: "128Mi" }, limits: { cpu: "500m", memory: "128Mi" } },
+      tracingSamplingPercent: 100,
+    },
+    objectStorage: {
+      bucketPrefix: "stratum",
+      awsAccountId: "123456789012",
+      endpoint: "",
+      buckets: {
+        uploads: { versioning: false, retentionDays: 30, infrequentAccessAfterDays: 0, noncurrentVersionRetentionDays: 0 },
+        backups: { versioning: false, retentionDays: 14, infrequentAccessAfterDays: 0, noncurrentVersionRetentionDays: 0 },
+        logs: { versioning: false, retentionDays: 7, infrequentAccessAfterDays: 0, noncurrentVersionRetentionDays: 0 },
+      },
+    },
+    postgres: {
+      instances: 1,
+      synchronousReplicas: 0,
+      resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+      storage: "5Gi",
+      walStorage: "2Gi",
+      backupRetention: "7d",
+      pooler: { instances: 1, readOnly: false, defaultPoolSize: 10, maxClientConnections: 200, resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "64Mi" } } },
+    },
+    tracing: {
+      collector: { replicas: 1, resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "128Mi" } } },
+      sampler: { replicas: 1, resources: { requests: { cpu: "50m", memory: "256Mi" }, limits: { cpu: "500m", memory: "256Mi" } } },
+      samplingPercentage: 100,
+      slowTraceThresholdMs: 500,
+      jaegerStorage: "memory",
+      jaeger: { replicas: 1, resources: { requests: { cpu: "50m", memory: "512Mi" }, limits: { cpu: "500m", memory: "512Mi" } } },
+      retention: "3d",
+    },
+    logging: { fluentBit: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } }, retention: "3d" },
   },
 };

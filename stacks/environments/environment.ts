@@ -66,6 +66,88 @@ export interface HighAvailability {
   readonly zoneSpread: SpreadMode;
 }
 
+/** Lifecycle of one object-storage bucket. */
+export interface BucketLifecycle {
+  /** Keep earlier versions of overwritten or deleted objects. */
+  readonly versioning: boolean;
+  /** Days after which current objects are deleted; 0 keeps them forever. */
+  readonly retentionDays: number;
+  /** Days after which objects move to an infrequent-access storage class; 0 never moves them. */
+  readonly infrequentAccessAfterDays: number;
+  /** Days after which earlier versions are deleted (only with versioning); 0 keeps them. */
+  readonly noncurrentVersionRetentionDays: number;
+}
+
+/** Object storage of the platform: the buckets by purpose and where they live. */
+export interface ObjectStorageSizing {
+  /** Prefix of every bucket name (S3 names are global): `<prefix>-<env>-<purpose>`. */
+  readonly bucketPrefix: string;
+  /** AWS account that owns the buckets and the IRSA roles (12 digits); unused when `cloud.provider` is `local`. */
+  readonly awsAccountId: string;
+  /** S3 endpoint URL; empty for the AWS regional endpoint. */
+  readonly endpoint: string;
+  /** Lifecycle per bucket purpose. */
+  readonly buckets: { readonly uploads: BucketLifecycle; readonly backups: BucketLifecycle; readonly logs: BucketLifecycle };
+}
+
+/** PgBouncer pools in front of PostgreSQL. */
+export interface PostgresPoolerSizing {
+  /** PgBouncer pods per pooler. */
+  readonly instances: number;
+  /** A read-only pooler over the replicas as well as the read-write one. */
+  readonly readOnly: boolean;
+  /** Server connections per user/database pair. */
+  readonly defaultPoolSize: number;
+  /** Client connections PgBouncer accepts. */
+  readonly maxClientConnections: number;
+  /** Requests and limits of one PgBouncer pod. */
+  readonly resources: Resources;
+}
+
+/** Size and durability of the PostgreSQL cluster. */
+export interface PostgresSizing {
+  /** PostgreSQL instances: one primary, the rest streaming replicas. */
+  readonly instances: number;
+  /** Replicas that must confirm a commit (synchronous replication); 0 is asynchronous. */
+  readonly synchronousReplicas: number;
+  /** Requests and limits of one instance. */
+  readonly resources: Resources;
+  /** Data volume size per instance. */
+  readonly storage: string;
+  /** WAL volume size per instance. */
+  readonly walStorage: string;
+  /** How long base backups and WAL are kept, e.g. `7d`, `4w`. */
+  readonly backupRetention: string;
+  /** The PgBouncer pools. */
+  readonly pooler: PostgresPoolerSizing;
+}
+
+/** Sizing of tracing: the OpenTelemetry collectors, tail sampling and Jaeger. */
+export interface TracingSizing {
+  /** The OTLP gateway collectors that receive spans and route every trace to one sampler. */
+  readonly collector: WorkloadSizing;
+  /** The tail-sampling collectors (each trace is decided by exactly one replica). */
+  readonly sampler: WorkloadSizing;
+  /** Percentage (0-100) of ordinary traces kept; traces with errors or slower than the threshold are always kept. */
+  readonly samplingPercentage: number;
+  /** Traces slower than this many milliseconds are always kept. */
+  readonly slowTraceThresholdMs: number;
+  /** Where Jaeger keeps spans: `memory` (one all-in-one pod, lost on restart) or `elasticsearch`. */
+  readonly jaegerStorage: "memory" | "elasticsearch";
+  /** Jaeger collector and query size (an in-memory Jaeger always runs one replica). */
+  readonly jaeger: WorkloadSizing;
+  /** How long spans are kept in Elasticsearch, in whole days or weeks, e.g. `7d`. */
+  readonly retention: string;
+}
+
+/** Sizing of logging: the Fluent Bit DaemonSet and how long logs are kept. */
+export interface LoggingSizing {
+  /** Requests and limits of one Fluent Bit pod (one per node). */
+  readonly fluentBit: Resources;
+  /** How long log indices are kept, in whole days or weeks, e.g. `14d`. */
+  readonly retention: string;
+}
+
 /** How the platform's TLS certificates are issued. */
 export interface CertificateSettings {
   /** `acme-dns01`: a public ACME CA, solved by DNS-01 in Route 53; `self-signed-ca`: a private CA made in the cluster. */
@@ -86,10 +168,44 @@ export interface NetworkSettings {
   readonly apiServer: { readonly cidrs: ReadonlyArray<string>; readonly port: number };
 }
 
+/** A horizontally autoscaled deployment: the HPA's bounds and target, and each replica's resources. */
+export interface AutoscaledSizing {
+  /** Replicas at least (the HPA's floor). */
+  readonly minReplicas: number;
+  /** Replicas at most (the HPA's ceiling). */
+  readonly maxReplicas: number;
+  /** Average CPU use, in percent of the request, that the HPA scales towards. */
+  readonly targetCpuUtilization: number;
+  /** Requests and limits per replica. */
+  readonly resources: Resources;
+}
+
+/** Size of the Istio mesh: control plane, ingress gateway, every sidecar, and how much is traced. */
+export interface MeshSizing {
+  /** istiod, the control plane. */
+  readonly istiod: AutoscaledSizing;
+  /** The ingress gateway at the edge. */
+  readonly ingressGateway: AutoscaledSizing;
+  /** Requests and limits of every injected sidecar proxy. */
+  readonly proxy: Resources;
+  /** Percentage of requests the proxies trace (0-100). */
+  readonly tracingSamplingPercent: number;
+}
+
 /** Per-component sizing; every component reads its own entry. */
 export interface ComponentSizing {
   /** Default size of a business service (a service may override its replicas per tier). */
   readonly services: WorkloadSizing;
+  /** The Istio mesh. */
+  readonly mesh: MeshSizing;
+  /** Object storage buckets. */
+  readonly objectStorage: ObjectStorageSizing;
+  /** PostgreSQL. */
+  readonly postgres: PostgresSizing;
+  /** Tracing (OpenTelemetry collectors, Jaeger). */
+  readonly tracing: TracingSizing;
+  /** Logging (Fluent Bit). */
+  readonly logging: LoggingSizing;
 }
 
 /**

@@ -12,5 +12,40 @@ export const prod: Environment = {
   network: { vpcCidr: "10.30.0.0/16", apiServer: { cidrs: ["10.30.0.0/16"], port: 443 } },
   sizing: {
     services: { replicas: 3, resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "2", memory: "512Mi" } } },
+    mesh: {
+      istiod: { minReplicas: 3, maxReplicas: 5, targetCpuUtilization: 70, resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } } },
+      ingressGateway: { minReplicas: 3, maxReplicas: 10, targetCpuUtilization: 70, resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "2", memory: "512Mi" } } },
+      proxy: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "2", memory: "256Mi" } },
+      tracingSamplingPercent: 1,
+    },
+    objectStorage: {
+      bucketPrefix: "stratum",
+      awsAccountId: "123456789012",
+      endpoint: "",
+      buckets: {
+        uploads: { versioning: true, retentionDays: 0, infrequentAccessAfterDays: 30, noncurrentVersionRetentionDays: 30 },
+        backups: { versioning: true, retentionDays: 60, infrequentAccessAfterDays: 30, noncurrentVersionRetentionDays: 30 },
+        logs: { versioning: false, retentionDays: 90, infrequentAccessAfterDays: 30, noncurrentVersionRetentionDays: 0 },
+      },
+    },
+    postgres: {
+      instances: 3,
+      synchronousReplicas: 1,
+      resources: { requests: { cpu: "2", memory: "8Gi" }, limits: { cpu: "4", memory: "8Gi" } },
+      storage: "100Gi",
+      walStorage: "20Gi",
+      backupRetention: "30d",
+      pooler: { instances: 3, readOnly: true, defaultPoolSize: 25, maxClientConnections: 2000, resources: { requests: { cpu: "200m", memory: "256Mi" }, limits: { cpu: "1", memory: "256Mi" } } },
+    },
+    tracing: {
+      collector: { replicas: 3, resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "2", memory: "512Mi" } } },
+      sampler: { replicas: 3, resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "2", memory: "1Gi" } } },
+      samplingPercentage: 10,
+      slowTraceThresholdMs: 1000,
+      jaegerStorage: "elasticsearch",
+      jaeger: { replicas: 3, resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "2", memory: "512Mi" } } },
+      retention: "14d",
+    },
+    logging: { fluentBit: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } }, retention: "30d" },
   },
 };

@@ -40,6 +40,56 @@ export const schemas = {
 /** The sizing entries, one per component; components extend this table as they are added. */
 export const sizingSchema: Record<string, JsonSchema> = {
   services: schemas.workload,
+  get mesh(): JsonSchema {
+    const autoscaled = object({ minReplicas: schemas.replicas, maxReplicas: schemas.replicas, targetCpuUtilization: { type: "integer", minimum: 10, maximum: 100 }, resources: schemas.resources });
+    return object({ istiod: autoscaled, ingressGateway: autoscaled, proxy: schemas.resources, tracingSamplingPercent: { type: "number", minimum: 0, maximum: 100 } });
+  },
+  get objectStorage(): JsonSchema {
+    const days = { type: "integer", minimum: 0, maximum: 36500 };
+    const lifecycle = object({ versioning: { type: "boolean" }, retentionDays: days, infrequentAccessAfterDays: days, noncurrentVersionRetentionDays: days });
+    return object({
+      bucketPrefix: { type: "string", pattern: "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$", description: "a short lower-case prefix of bucket names" },
+      awsAccountId: { type: "string", pattern: "^[0-9]{12}$", description: "a 12-digit AWS account id" },
+      endpoint: { type: "string", pattern: "^(https?://[^\\s/]+)?$", description: "an S3 endpoint URL, or empty for AWS" },
+      buckets: object({ uploads: lifecycle, backups: lifecycle, logs: lifecycle }),
+    });
+  },
+  get postgres(): JsonSchema {
+    const count = (min: number, max: number): JsonSchema => ({ type: "integer", minimum: min, maximum: max });
+    return object({
+      instances: count(1, 9),
+      synchronousReplicas: count(0, 8),
+      resources: schemas.resources,
+      storage: schemas.storage,
+      walStorage: schemas.storage,
+      backupRetention: { type: "string", pattern: "^[1-9][0-9]*[dw]$", description: "a retention such as 7d or 4w" },
+      pooler: object({
+        instances: count(1, 20),
+        readOnly: { type: "boolean" },
+        defaultPoolSize: count(1, 1000),
+        maxClientConnections: count(1, 100000),
+        resources: schemas.resources,
+      }),
+    });
+  },
+  get tracing(): JsonSchema {
+    const days = { type: "string", pattern: "^[1-9][0-9]*[dw]$", description: "a retention such as 7d or 2w" };
+    return object({
+      collector: schemas.workload,
+      sampler: schemas.workload,
+      samplingPercentage: { type: "number", minimum: 0, maximum: 100, description: "a percentage of ordinary traces kept" },
+      slowTraceThresholdMs: { type: "integer", minimum: 1, maximum: 600000 },
+      jaegerStorage: { type: "string", enum: ["memory", "elasticsearch"] },
+      jaeger: schemas.workload,
+      retention: days,
+    });
+  },
+  get logging(): JsonSchema {
+    return object({
+      fluentBit: schemas.resources,
+      retention: { type: "string", pattern: "^[1-9][0-9]*[dw]$", description: "a retention such as 14d or 4w" },
+    });
+  },
 };
 
 /** JSON schema of a complete Environment. */

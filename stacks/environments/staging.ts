@@ -12,5 +12,40 @@ export const staging: Environment = {
   network: { vpcCidr: "10.20.0.0/16", apiServer: { cidrs: ["10.20.0.0/16"], port: 443 } },
   sizing: {
     services: { replicas: 2, resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "256Mi" } } },
+    mesh: {
+      istiod: { minReplicas: 2, maxReplicas: 3, targetCpuUtilization: 75, resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } } },
+      ingressGateway: { minReplicas: 2, maxReplicas: 4, targetCpuUtilization: 75, resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "256Mi" } } },
+      proxy: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "1", memory: "128Mi" } },
+      tracingSamplingPercent: 10,
+    },
+    objectStorage: {
+      bucketPrefix: "stratum",
+      awsAccountId: "123456789012",
+      endpoint: "",
+      buckets: {
+        uploads: { versioning: true, retentionDays: 0, infrequentAccessAfterDays: 30, noncurrentVersionRetentionDays: 7 },
+        backups: { versioning: true, retentionDays: 30, infrequentAccessAfterDays: 0, noncurrentVersionRetentionDays: 7 },
+        logs: { versioning: false, retentionDays: 30, infrequentAccessAfterDays: 0, noncurrentVersionRetentionDays: 0 },
+      },
+    },
+    postgres: {
+      instances: 2,
+      synchronousReplicas: 0,
+      resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } },
+      storage: "20Gi",
+      walStorage: "5Gi",
+      backupRetention: "14d",
+      pooler: { instances: 2, readOnly: false, defaultPoolSize: 20, maxClientConnections: 500, resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "128Mi" } } },
+    },
+    tracing: {
+      collector: { replicas: 2, resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "256Mi" } } },
+      sampler: { replicas: 2, resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "512Mi" } } },
+      samplingPercentage: 25,
+      slowTraceThresholdMs: 1000,
+      jaegerStorage: "elasticsearch",
+      jaeger: { replicas: 2, resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "256Mi" } } },
+      retention: "7d",
+    },
+    logging: { fluentBit: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } }, retention: "7d" },
   },
 };

@@ -1,0 +1,242 @@
+import { Construct } from "constructs";
+import { stableHash } from "../../constructs/names";
+import { SecretKeyRef } from "../../constructs/secret-ref";
+import { EnvValue, GraphNodeProps } from "../../constructs/service-graph";
+import { PlatformComponent, PlatformContext, SyncWave } from "../component";
+import { Bucket, BUCKET_PURPOSES, BucketEncryption, BucketPurpose, lifecycleProblems, lifecycleRules } from "./bucket";
+
+/** Graph id of object storage (agreed across components). */
+export const OBJECT_STORAGE_NODE = "object-storage";
+/** The ServiceAccount annotation EKS reads to hand a pod the credentials of an IAM role (IRSA). */
+export const IRSA_ANNOTATION = "eks.amazonaws.com/role-arn";
+/** The private ranges of the cluster and its VPC, never counted as "the S3 endpoint". */
+export const PRIVATE_CIDRS: ReadonlyArray<string> = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
+/** Props of the object-storage component. */
+export interface ObjectStorageProps {
+  /** CIDRs that stand for the S3 endpoint in NetworkPolicies. @default ["0.0.0.0/0"] */
+  readonly cidrs?: ReadonlyArray<string>;
+  /** CIDRs excluded from `cidrs`. @default the private ranges 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 */
+  readonly exceptCidrs?: ReadonlyArray<string>;
+  /** The bucket a graph consumer receives when it was granted none explicitly. @default "uploads" */
+  readonly defaultPurpose?: BucketPurpose;
+  /** Server-side encryption of every bucket. @default "aws:kms" */
+  readonly encryption?: BucketEncryption;
+}
+
+/** Who is granted a bucket: a workload's ServiceAccount. */
+export interface BucketPrincipal {
+  /** Graph id or another short, unique name of the consumer (names its IAM role or credentials). */
+  readonly id: string;
+  /** Namespace of its ServiceAccount. */
+  readonly namespace: string;
+  /** Its ServiceAccount. */
+  readonly serviceAccount: string;
+}
+
+/** What a consumer may do with a bucket. */
+export type BucketAccessLevel = "read" | "read-write";
+
+/** One grant, as data: the Pulumi program creates the IAM role and policy from it. */
+export interface BucketGrant {
+  /** The consumer. */
+  readonly principal: BucketPrincipal;
+  /** The bucket's purpose. */
+  readonly purpose: BucketPurpose;
+  /** The bucket. */
+  readonly bucket: string;
+  /** Read or read-write. */
+  readonly access: BucketAccessLevel;
+  /** IAM role name (IRSA); absent for `local`. */
+  readonly roleName?: string;
+  /** IAM role ARN (IRSA); absent for `local`. */
+  readonly roleArn?: string;
+}
+
+/** Static credentials by reference (only where IRSA is not available). */
+export interface S3Credentials {
+  /** The access key id. */
+  readonly accessKeyId: SecretKeyRef;
+  /** The secret access key. */
+  readonly secretAccessKey: SecretKeyRef;
+}
+
+/** Everything a consumer needs to use one bucket. */
+export interface BucketAccess {
+  /** Bucket name. */
+  readonly bucket: string;
+  /** Region. */
+  readonly region: string;
+  /** Endpoint URL. */
+  readonly endpoint: string;
+  /** Annotations for the consumer's ServiceAccount (IRSA role); empty for `local`. */
+  readonly serviceAccountAnnotations: Readonly<Record<string, string>>;
+  /** Credentials by reference when there is no IRSA (`cloud.provider` is `local`). */
+  readonly credentials?: S3Credentials;
+}
+
+const IAM_ROLE_MAX = 64;
+
+/**
+ * The platform's object storage: one bucket per purpose (uploads, backups, logs) with versioning, lifecycle and
+ * encryption as typed data. On AWS the Pulumi program creates the buckets and one IRSA role per grant; GitOps output
+ * hands consumers bucket name, region, endpoint, and credentials only by reference. In the service graph it is the
+ * external node `object-storage` (HTTPS to the S3 endpoint).
+ */
+export class ObjectStorage extends PlatformComponent {
+  /** The buckets, in purpose order. */
+  readonly buckets: ReadonlyArray<Bucket>;
+  /** Region of the buckets. */
+  readonly region: string;
+  /** S3 endpoint URL. */
+  readonly endpoint: string;
+  /** True when consumers authenticate with IRSA (AWS), false when they get static credentials by reference. */
+  readonly usesIrsa: boolean;
+  /** The graph node. */
+  readonly graphNode: GraphNodeProps;
+  private readonly grantMap = new Map<string, BucketGrant>();
+  private readonly defaultPurpose: BucketPurpose;
+
+  constructor(scope: Construct, id: string, context: PlatformContext, props: ObjectStorageProps = {}) {
+    super(scope, id, context, { name: "object-storage", syncWave: SyncWave.CUSTOM_RESOURCES });
+    const env = context.environment;
+    const sizing = env.sizing.objectStorage;
+    const problems: string[] = [];
+    for (const purpose of BUCKET_PURPOSES) problems.push(...lifecycleProblems(purpose, sizing.buckets[purpose]));
+    const cidrs = props.cidrs ?? ["0.0.0.0/0"];
+    const exceptCidrs = props.exceptCidrs ?? PRIVATE_CIDRS;
+    for (const c of [...cidrs, ...exceptCidrs]) {
+      if (!isCidr(c)) problems.push(`cidrs: '${c}' is not an IPv4 CIDR such as 10.0.0.0/8`);
+    }
+    if (cidrs.length === 0) problems.push("cidrs must not be empty");
+    if (problems.length) throw new Error(`${this.node.path}: ${problems.join("; ")}`);
+
+    this.region = env.cloud.region;
+    this.usesIrsa = env.cloud.provider === "aws";
+    this.endpoint = sizing.endpoint || `https://s3.${env.cloud.region}.amazonaws.com`;
+    this.defaultPurpose = props.defaultPurpose ?? "uploads";
+    this.buckets = BUCKET_PURPOSES.map((purpose) => {
+      const l = sizing.buckets[purpose];
+      return {
+        purpose,
+        name: `${sizing.bucketPrefix}-${env.name}-${purpose}`,
+        versioning: l.versioning,
+        encryption: props.encryption ?? "aws:kms",
+        blockPublicAccess: true as const,
+        lifecycle: lifecycleRules(l),
+      };
+    });
+    for (const b of this.buckets) {
+      if (b.name.length > 63) throw new Error(`${this.node.path}: bucket name '${b.name}' is longer than S3's 63 characters; shorten sizing.objectStorage.bucketPrefix`);
+    }
+
+    this.graphNode = context.graph.addNode({
+      id: OBJECT_STORAGE_NODE,
+      kind: "external",
+      cidrs: [...cidrs],
+      exceptCidrs: [...exceptCidrs],
+      host: new URL(this.endpoint).host,
+      ports: [{ name: "https", port: 443, protocol: "tls" }],
+      connection: (consumer) => this.connectionFor(consumer),
+    });
+    // Consumers through the graph get the default bucket, unless a component granted them one explicitly; the
+    // grant (and with it any credential) is declared here, before secrets are materialised.
+    context.onFinalize(() => {
+      for (const edge of context.graph.incoming(OBJECT_STORAGE_NODE)) {
+        const consumer = context.graph.node(edge.from);
+        if (this.grantsOf(consumer.id).length === 0 && consumer.namespace && consumer.serviceAccount) {
+          this.grant(this.defaultPurpose, { id: consumer.id, namespace: consumer.namespace, serviceAccount: consumer.serviceAccount }, "read-write");
+        }
+      }
+    });
+  }
+
+  /** The bucket of a purpose. */
+  bucket(purpose: BucketPurpose): Bucket {
+    const b = this.buckets.find((x) => x.purpose === purpose);
+    if (!b) throw new Error(`${this.node.path}: no bucket for purpose '${purpose}'`);
+    return b;
+  }
+
+  /**
+   * Grants a consumer access to a bucket and returns what it needs to use it: on AWS the IRSA annotation for its
+   * ServiceAccount, elsewhere static credentials by reference (declared in its namespace). Idempotent per consumer
+   * and bucket; asking again with a different access level is an error.
+   */
+  grant(purpose: BucketPurpose, principal: BucketPrincipal, access: BucketAccessLevel): BucketAccess {
+    const key = `${principal.id}/${purpose}`;
+    const existing = this.grantMap.get(key);
+    if (existing && (existing.access !== access || JSON.stringify(existing.principal) !== JSON.stringify(principal))) {
+      throw new Error(`${this.node.path}: '${principal.id}' is granted the ${purpose} bucket twice with different settings`);
+    }
+    const env = this.context.environment;
+    const bucket = this.bucket(purpose).name;
+    let grant = existing;
+    if (!grant) {
+      const roleName = this.usesIrsa ? iamRoleName(`${env.sizing.objectStorage.bucketPrefix}-${env.name}-${principal.id}-s3`) : undefined;
+      grant = {
+        principal: { ...principal },
+        purpose,
+        bucket,
+        access,
+        roleName,
+        roleArn: roleName ? `arn:aws:iam::${env.sizing.objectStorage.awsAccountId}:role/${roleName}` : undefined,
+      };
+      this.grantMap.set(key, grant);
+    }
+    let credentials: S3Credentials | undefined;
+    if (!this.usesIrsa) {
+      const refs = this.context.secrets.require({
+        namespace: principal.namespace,
+        name: `s3-${principal.id}`,
+        keys: ["accessKeyId", "secretAccessKey"],
+        remoteKey: `stratum/${env.name}/object-storage/${principal.id}`,
+        description: `S3 credentials of ${principal.id} for the object storage buckets`,
+      });
+      credentials = { accessKeyId: refs.accessKeyId, secretAccessKey: refs.secretAccessKey };
+    }
+    return {
+      bucket,
+      region: this.region,
+      endpoint: this.endpoint,
+      serviceAccountAnnotations: grant.roleArn ? { [IRSA_ANNOTATION]: grant.roleArn } : {},
+      credentials,
+    };
+  }
+
+  /** Every grant, sorted by consumer and purpose (the Pulumi program's IAM input). */
+  get grants(): BucketGrant[] {
+    return [...this.grantMap.values()].sort((a, b) => a.principal.id.localeCompare(b.principal.id) || a.purpose.localeCompare(b.purpose));
+  }
+
+  /** The grants of one consumer. */
+  grantsOf(principalId: string): BucketGrant[] {
+    return this.grants.filter((g) => g.principal.id === principalId);
+  }
+
+  /** The environment a graph consumer receives: bucket, region, endpoint, and credentials by reference without IRSA. */
+  private connectionFor(consumer: GraphNodeProps): Record<string, EnvValue> {
+    const granted = this.grantsOf(consumer.id)[0];
+    const purpose = granted?.purpose ?? this.defaultPurpose;
+    if (!consumer.namespace || !consumer.serviceAccount) throw new Error(`${this.node.path}: consumer '${consumer.id}' has no namespace or ServiceAccount`);
+    const access = this.grant(purpose, { id: consumer.id, namespace: consumer.namespace, serviceAccount: consumer.serviceAccount }, granted?.access ?? "read-write");
+    const vars: Record<string, EnvValue> = { S3_BUCKET: access.bucket, S3_REGION: access.region, S3_ENDPOINT: access.endpoint };
+    if (access.credentials) {
+      vars.AWS_ACCESS_KEY_ID = { secret: access.credentials.accessKeyId.name, key: access.credentials.accessKeyId.key };
+      vars.AWS_SECRET_ACCESS_KEY = { secret: access.credentials.secretAccessKey.name, key: access.credentials.secretAccessKey.key };
+    }
+    return vars;
+  }
+}
+
+/** An IAM role name of at most 64 characters, stable when shortened. */
+function iamRoleName(name: string): string {
+  if (name.length <= IAM_ROLE_MAX) return name;
+  const hash = stableHash(name).slice(0, 8);
+  return `${name.slice(0, IAM_ROLE_MAX - 9)}-${hash}`;
+}
+
+function isCidr(value: string): boolean {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+  return !!m && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
+}
