@@ -9,3 +9,4 @@ export * from "./helm-addon";
 export * from "./runtime-asset";
 export * from "./secret-ref";
 export * from "./irsa";
+export * from "./sync";

@@ -1,5 +1,6 @@
 import { App } from "cdk8s";
 import { ObjectStorage } from "../components/object-storage";
+import { SecurityComponent } from "../components/security";
 import { Environment } from "./environments/environment";
 import { Platform } from "./platform";
 import { addReferenceServices } from "./reference-services";
@@ -19,6 +20,7 @@ export function buildPlatform(environment: Environment, options: BuildOptions = 
   // Components in dependency order: each may `find` the ones added before it; later ones wire through the graph.
   // security, gitops, mesh, object-storage, postgres, redis, elasticsearch, metrics, tracing, logging, events,
   // gateway, tasks, delivery.
+  platform.add((scope, context) => new SecurityComponent(scope, "Security", context));
   platform.add((scope, context) => new ObjectStorage(scope, "ObjectStorage", context));
   if (options.referenceServices ?? true) addReferenceServices(platform);
   options.customize?.(platform);

@@ -196,6 +196,8 @@ export interface MeshSizing {
 export interface ComponentSizing {
   /** Default size of a business service (a service may override its replicas per tier). */
   readonly services: WorkloadSizing;
+  /** Controllers of the platform's operators (cert-manager, External Secrets): replicas and resources of each. */
+  readonly operators: WorkloadSizing;
   /** The Istio mesh. */
   readonly mesh: MeshSizing;
   /** Object storage buckets. */

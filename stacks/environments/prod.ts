@@ -12,6 +12,7 @@ export const prod: Environment = {
   network: { vpcCidr: "10.30.0.0/16", apiServer: { cidrs: ["10.30.0.0/16"], port: 443 } },
   sizing: {
     services: { replicas: 3, resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "2", memory: "512Mi" } } },
+    operators: { replicas: 2, resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } } },
     mesh: {
       istiod: { minReplicas: 3, maxReplicas: 5, targetCpuUtilization: 70, resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } } },
       ingressGateway: { minReplicas: 3, maxReplicas: 10, targetCpuUtilization: 70, resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "2", memory: "512Mi" } } },

@@ -40,6 +40,7 @@ export const schemas = {
 /** The sizing entries, one per component; components extend this table as they are added. */
 export const sizingSchema: Record<string, JsonSchema> = {
   services: schemas.workload,
+  operators: schemas.workload,
   get mesh(): JsonSchema {
     const autoscaled = object({ minReplicas: schemas.replicas, maxReplicas: schemas.replicas, targetCpuUtilization: { type: "integer", minimum: 10, maximum: 100 }, resources: schemas.resources });
     return object({ istiod: autoscaled, ingressGateway: autoscaled, proxy: schemas.resources, tracingSamplingPercent: { type: "number", minimum: 0, maximum: 100 } });
