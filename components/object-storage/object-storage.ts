@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { stableHash } from "../../constructs/names";
+import { IamStatement, IRSA_ANNOTATION } from "../../constructs/irsa";
 import { SecretKeyRef } from "../../constructs/secret-ref";
 import { EnvValue, GraphNodeProps } from "../../constructs/service-graph";
 import { PlatformComponent, PlatformContext, SyncWave } from "../component";
@@ -7,8 +7,6 @@ import { Bucket, BUCKET_PURPOSES, BucketEncryption, BucketPurpose, lifecycleProb
 
 /** Graph id of object storage (agreed across components). */
 export const OBJECT_STORAGE_NODE = "object-storage";
-/** The ServiceAccount annotation EKS reads to hand a pod the credentials of an IAM role (IRSA). */
-export const IRSA_ANNOTATION = "eks.amazonaws.com/role-arn";
 /** The private ranges of the cluster and its VPC, never counted as "the S3 endpoint". */
 export const PRIVATE_CIDRS: ReadonlyArray<string> = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
 
@@ -24,7 +22,7 @@ export interface ObjectStorageProps {
   readonly encryption?: BucketEncryption;
 }
 
-/** Who is granted a bucket: a workload's ServiceAccount. */
+/** Who is granted buckets: a workload's ServiceAccount. */
 export interface BucketPrincipal {
   /** Graph id or another short, unique name of the consumer (names its IAM role or credentials). */
   readonly id: string;
@@ -37,19 +35,16 @@ export interface BucketPrincipal {
 /** What a consumer may do with a bucket. */
 export type BucketAccessLevel = "read" | "read-write";
 
-/** One grant, as data: the Pulumi program creates the IAM role and policy from it. */
+/** The buckets one consumer may use, by purpose. */
+export type BucketPermissions = Partial<Record<BucketPurpose, BucketAccessLevel>>;
+
+/** One consumer's grant, as data (the IAM role itself is in the platform's IRSA registry). */
 export interface BucketGrant {
   /** The consumer. */
   readonly principal: BucketPrincipal;
-  /** The bucket's purpose. */
-  readonly purpose: BucketPurpose;
-  /** The bucket. */
-  readonly bucket: string;
-  /** Read or read-write. */
-  readonly access: BucketAccessLevel;
-  /** IAM role name (IRSA); absent for `local`. */
-  readonly roleName?: string;
-  /** IAM role ARN (IRSA); absent for `local`. */
+  /** What it may do, by bucket purpose. */
+  readonly permissions: BucketPermissions;
+  /** IAM role ARN (IRSA); absent without IRSA. */
   readonly roleArn?: string;
 }
 
@@ -61,21 +56,22 @@ export interface S3Credentials {
   readonly secretAccessKey: SecretKeyRef;
 }
 
-/** Everything a consumer needs to use one bucket. */
+/** Everything a consumer needs to use its buckets. */
 export interface BucketAccess {
-  /** Bucket name. */
-  readonly bucket: string;
+  /** Bucket names by purpose (only the granted ones). */
+  readonly buckets: Partial<Record<BucketPurpose, string>>;
   /** Region. */
   readonly region: string;
   /** Endpoint URL. */
   readonly endpoint: string;
-  /** Annotations for the consumer's ServiceAccount (IRSA role); empty for `local`. */
+  /** Annotations for the consumer's ServiceAccount (IRSA role); empty without IRSA. */
   readonly serviceAccountAnnotations: Readonly<Record<string, string>>;
   /** Credentials by reference when there is no IRSA (`cloud.provider` is `local`). */
   readonly credentials?: S3Credentials;
 }
 
-const IAM_ROLE_MAX = 64;
+const READ_ACTIONS = ["s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:GetBucketLocation"];
+const WRITE_ACTIONS = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:ListBucketMultipartUploads"];
 
 /**
  * The platform's object storage: one bucket per purpose (uploads, backups, logs) with versioning, lifecycle and
@@ -144,8 +140,8 @@ export class ObjectStorage extends PlatformComponent {
     context.onFinalize(() => {
       for (const edge of context.graph.incoming(OBJECT_STORAGE_NODE)) {
         const consumer = context.graph.node(edge.from);
-        if (this.grantsOf(consumer.id).length === 0 && consumer.namespace && consumer.serviceAccount) {
-          this.grant(this.defaultPurpose, { id: consumer.id, namespace: consumer.namespace, serviceAccount: consumer.serviceAccount }, "read-write");
+        if (!this.grantMap.has(consumer.id) && consumer.namespace && consumer.serviceAccount) {
+          this.grant({ id: consumer.id, namespace: consumer.namespace, serviceAccount: consumer.serviceAccount }, { [this.defaultPurpose]: "read-write" });
         }
       }
     });
@@ -159,30 +155,32 @@ export class ObjectStorage extends PlatformComponent {
   }
 
   /**
-   * Grants a consumer access to a bucket and returns what it needs to use it: on AWS the IRSA annotation for its
-   * ServiceAccount, elsewhere static credentials by reference (declared in its namespace). Idempotent per consumer
-   * and bucket; asking again with a different access level is an error.
+   * Grants a consumer its buckets and returns what it needs to use them: with IRSA (AWS) the role annotation for its
+   * ServiceAccount (the role is declared in the platform's IRSA registry, exactly these buckets and actions), without
+   * it static credentials by reference, declared in its namespace. One call per consumer; asking again with other
+   * permissions is an error.
    */
-  grant(purpose: BucketPurpose, principal: BucketPrincipal, access: BucketAccessLevel): BucketAccess {
-    const key = `${principal.id}/${purpose}`;
-    const existing = this.grantMap.get(key);
-    if (existing && (existing.access !== access || JSON.stringify(existing.principal) !== JSON.stringify(principal))) {
-      throw new Error(`${this.node.path}: '${principal.id}' is granted the ${purpose} bucket twice with different settings`);
+  grant(principal: BucketPrincipal, permissions: BucketPermissions): BucketAccess {
+    const purposes = BUCKET_PURPOSES.filter((p) => permissions[p]);
+    if (purposes.length === 0) throw new Error(`${this.node.path}: grant for '${principal.id}' names no bucket`);
+    const existing = this.grantMap.get(principal.id);
+    if (existing && JSON.stringify([existing.principal, existing.permissions]) !== JSON.stringify([principal, permissions])) {
+      throw new Error(`${this.node.path}: '${principal.id}' is granted buckets twice with different settings; grant every bucket of a consumer in one call`);
     }
     const env = this.context.environment;
-    const bucket = this.bucket(purpose).name;
     let grant = existing;
     if (!grant) {
-      const roleName = this.usesIrsa ? iamRoleName(`${env.sizing.objectStorage.bucketPrefix}-${env.name}-${principal.id}-s3`) : undefined;
-      grant = {
-        principal: { ...principal },
-        purpose,
-        bucket,
-        access,
-        roleName,
-        roleArn: roleName ? `arn:aws:iam::${env.sizing.objectStorage.awsAccountId}:role/${roleName}` : undefined,
-      };
-      this.grantMap.set(key, grant);
+      const role = this.usesIrsa
+        ? this.context.irsa.bind({
+            purpose: `${principal.id}-s3`,
+            namespace: principal.namespace,
+            serviceAccount: principal.serviceAccount,
+            description: `${principal.id} reads${purposes.some((p) => permissions[p] === "read-write") ? " and writes" : ""} the ${purposes.join(", ")} bucket(s)`,
+            statements: this.statements(permissions),
+          })
+        : undefined;
+      grant = { principal: { ...principal }, permissions: { ...permissions }, roleArn: role?.roleArn };
+      this.grantMap.set(principal.id, grant);
     }
     let credentials: S3Credentials | undefined;
     if (!this.usesIrsa) {
@@ -196,7 +194,7 @@ export class ObjectStorage extends PlatformComponent {
       credentials = { accessKeyId: refs.accessKeyId, secretAccessKey: refs.secretAccessKey };
     }
     return {
-      bucket,
+      buckets: Object.fromEntries(purposes.map((p) => [p, this.bucket(p).name])),
       region: this.region,
       endpoint: this.endpoint,
       serviceAccountAnnotations: grant.roleArn ? { [IRSA_ANNOTATION]: grant.roleArn } : {},
@@ -204,36 +202,47 @@ export class ObjectStorage extends PlatformComponent {
     };
   }
 
-  /** Every grant, sorted by consumer and purpose (the Pulumi program's IAM input). */
+  /** Every grant, sorted by consumer. */
   get grants(): BucketGrant[] {
-    return [...this.grantMap.values()].sort((a, b) => a.principal.id.localeCompare(b.principal.id) || a.purpose.localeCompare(b.purpose));
+    return [...this.grantMap.values()].sort((a, b) => a.principal.id.localeCompare(b.principal.id));
   }
 
-  /** The grants of one consumer. */
-  grantsOf(principalId: string): BucketGrant[] {
-    return this.grants.filter((g) => g.principal.id === principalId);
+  /** IAM statements for exactly these buckets and actions (plus the KMS use S3 makes on the caller's behalf). */
+  private statements(permissions: BucketPermissions): IamStatement[] {
+    const statements: IamStatement[] = [];
+    for (const level of ["read", "read-write"] as const) {
+      const names = BUCKET_PURPOSES.filter((p) => permissions[p] === level).map((p) => this.bucket(p).name);
+      if (names.length === 0) continue;
+      statements.push({
+        Effect: "Allow",
+        Action: level === "read" ? READ_ACTIONS : [...READ_ACTIONS, ...WRITE_ACTIONS],
+        Resource: names.flatMap((n) => [`arn:aws:s3:::${n}`, `arn:aws:s3:::${n}/*`]),
+      });
+    }
+    if (this.buckets.some((b) => b.encryption === "aws:kms")) {
+      statements.push({
+        Effect: "Allow",
+        Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+        Resource: ["*"],
+        Condition: { StringEquals: { "kms:ViaService": `s3.${this.region}.amazonaws.com` } },
+      });
+    }
+    return statements;
   }
 
   /** The environment a graph consumer receives: bucket, region, endpoint, and credentials by reference without IRSA. */
   private connectionFor(consumer: GraphNodeProps): Record<string, EnvValue> {
-    const granted = this.grantsOf(consumer.id)[0];
-    const purpose = granted?.purpose ?? this.defaultPurpose;
     if (!consumer.namespace || !consumer.serviceAccount) throw new Error(`${this.node.path}: consumer '${consumer.id}' has no namespace or ServiceAccount`);
-    const access = this.grant(purpose, { id: consumer.id, namespace: consumer.namespace, serviceAccount: consumer.serviceAccount }, granted?.access ?? "read-write");
-    const vars: Record<string, EnvValue> = { S3_BUCKET: access.bucket, S3_REGION: access.region, S3_ENDPOINT: access.endpoint };
+    const granted = this.grantMap.get(consumer.id);
+    const access = this.grant({ id: consumer.id, namespace: consumer.namespace, serviceAccount: consumer.serviceAccount }, granted?.permissions ?? { [this.defaultPurpose]: "read-write" });
+    const purpose = BUCKET_PURPOSES.find((p) => access.buckets[p]) as BucketPurpose;
+    const vars: Record<string, EnvValue> = { S3_BUCKET: access.buckets[purpose] as string, S3_REGION: access.region, S3_ENDPOINT: access.endpoint };
     if (access.credentials) {
       vars.AWS_ACCESS_KEY_ID = { secret: access.credentials.accessKeyId.name, key: access.credentials.accessKeyId.key };
       vars.AWS_SECRET_ACCESS_KEY = { secret: access.credentials.secretAccessKey.name, key: access.credentials.secretAccessKey.key };
     }
     return vars;
   }
-}
-
-/** An IAM role name of at most 64 characters, stable when shortened. */
-function iamRoleName(name: string): string {
-  if (name.length <= IAM_ROLE_MAX) return name;
-  const hash = stableHash(name).slice(0, 8);
-  return `${name.slice(0, IAM_ROLE_MAX - 9)}-${hash}`;
 }
 
 function isCidr(value: string): boolean {

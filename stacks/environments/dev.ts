@@ -21,7 +21,6 @@ export const dev: Environment = {
     },
     objectStorage: {
       bucketPrefix: "stratum",
-      awsAccountId: "123456789012",
       endpoint: "",
       buckets: {
         uploads: { versioning: false, retentionDays: 30, infrequentAccessAfterDays: 0, noncurrentVersionRetentionDays: 0 },

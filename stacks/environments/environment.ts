@@ -82,8 +82,6 @@ export interface BucketLifecycle {
 export interface ObjectStorageSizing {
   /** Prefix of every bucket name (S3 names are global): `<prefix>-<env>-<purpose>`. */
   readonly bucketPrefix: string;
-  /** AWS account that owns the buckets and the IRSA roles (12 digits); unused when `cloud.provider` is `local`. */
-  readonly awsAccountId: string;
   /** S3 endpoint URL; empty for the AWS regional endpoint. */
   readonly endpoint: string;
   /** Lifecycle per bucket purpose. */
@@ -148,6 +146,55 @@ export interface LoggingSizing {
   readonly retention: string;
 }
 
+/** Size of Redis with Sentinel. */
+export interface RedisSizing {
+  /** Redis pods: one master, the rest replicas. */
+  readonly replicas: number;
+  /** Requests and limits of one Redis pod. */
+  readonly resources: Resources;
+  /** Data volume (RDB and AOF) per Redis pod, e.g. `8Gi`. */
+  readonly storage: string;
+  /** Redis's `maxmemory`, a memory quantity below the memory limit (forks need headroom), e.g. `768Mi`. */
+  readonly maxmemory: string;
+  /** The sentinels that detect a failed master and promote a replica. */
+  readonly sentinel: {
+    /** Sentinel pods; three or more for a quorum that survives losing one. */
+    readonly replicas: number;
+    /** Sentinels that must agree a master is down. */
+    readonly quorum: number;
+    /** Requests and limits of one sentinel. */
+    readonly resources: Resources;
+  };
+}
+
+/** One set of Elasticsearch nodes with the same roles. */
+export interface ElasticsearchNodeSetSizing {
+  /** Nodes in the set; 0 leaves the set out. */
+  readonly count: number;
+  /** Requests and limits per node; the JVM heap is a share of the memory limit. */
+  readonly resources: Resources;
+  /** Data volume per node, e.g. `100Gi`. */
+  readonly storage: string;
+}
+
+/** Size of Elasticsearch and Kibana, by node tier. */
+export interface ElasticsearchSizing {
+  /** Dedicated master-eligible nodes (0: the hot nodes are master-eligible themselves). */
+  readonly masters: ElasticsearchNodeSetSizing;
+  /** Hot data nodes: ingest and recent indices. */
+  readonly hot: ElasticsearchNodeSetSizing;
+  /** Warm data nodes: older, read-mostly indices (0: no warm tier; indices stay hot until deleted). */
+  readonly warm: ElasticsearchNodeSetSizing;
+  /** JVM heap as a percentage of the memory limit (Elastic recommends at most 50). */
+  readonly heapPercent: number;
+  /** Age after rollover at which an index moves to the warm tier, e.g. `2d`. */
+  readonly warmAfter: string;
+  /** How long snapshots are kept, e.g. `7d`. */
+  readonly snapshotRetention: string;
+  /** Kibana. */
+  readonly kibana: WorkloadSizing;
+}
+
 /** How the platform's TLS certificates are issued. */
 export interface CertificateSettings {
   /** `acme-dns01`: a public ACME CA, solved by DNS-01 in Route 53; `self-signed-ca`: a private CA made in the cluster. */
@@ -208,6 +255,10 @@ export interface ComponentSizing {
   readonly tracing: TracingSizing;
   /** Logging (Fluent Bit). */
   readonly logging: LoggingSizing;
+  /** Redis with Sentinel. */
+  readonly redis: RedisSizing;
+  /** Elasticsearch and Kibana (log and trace retention come from `logging` and `tracing`). */
+  readonly elasticsearch: ElasticsearchSizing;
 }
 
 /**

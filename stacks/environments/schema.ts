@@ -50,7 +50,6 @@ export const sizingSchema: Record<string, JsonSchema> = {
     const lifecycle = object({ versioning: { type: "boolean" }, retentionDays: days, infrequentAccessAfterDays: days, noncurrentVersionRetentionDays: days });
     return object({
       bucketPrefix: { type: "string", pattern: "^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$", description: "a short lower-case prefix of bucket names" },
-      awsAccountId: { type: "string", pattern: "^[0-9]{12}$", description: "a 12-digit AWS account id" },
       endpoint: { type: "string", pattern: "^(https?://[^\\s/]+)?$", description: "an S3 endpoint URL, or empty for AWS" },
       buckets: object({ uploads: lifecycle, backups: lifecycle, logs: lifecycle }),
     });
@@ -89,6 +88,28 @@ export const sizingSchema: Record<string, JsonSchema> = {
     return object({
       fluentBit: schemas.resources,
       retention: { type: "string", pattern: "^[1-9][0-9]*[dw]$", description: "a retention such as 14d or 4w" },
+    });
+  },
+  get redis(): JsonSchema {
+    return object({
+      replicas: integer(1, 9),
+      resources: schemas.resources,
+      storage: schemas.storage,
+      maxmemory: schemas.memory,
+      sentinel: object({ replicas: integer(1, 9), quorum: integer(1, 9), resources: schemas.resources }),
+    });
+  },
+  get elasticsearch(): JsonSchema {
+    const nodeSet = object({ count: integer(0, 50), resources: schemas.resources, storage: schemas.storage });
+    const days = { type: "string", pattern: "^[1-9][0-9]*[dh]$", description: "an age such as 2d or 12h" };
+    return object({
+      masters: nodeSet,
+      hot: { ...nodeSet, properties: { ...(nodeSet.properties as object), count: integer(1, 50) } },
+      warm: nodeSet,
+      heapPercent: integer(10, 75),
+      warmAfter: days,
+      snapshotRetention: days,
+      kibana: schemas.workload,
     });
   },
 };

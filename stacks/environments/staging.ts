@@ -21,7 +21,6 @@ export const staging: Environment = {
     },
     objectStorage: {
       bucketPrefix: "stratum",
-      awsAccountId: "123456789012",
       endpoint: "",
       buckets: {
         uploads: { versioning: true, retentionDays: 0, infrequentAccessAfterDays: 30, noncurrentVersionRetentionDays: 7 },

@@ -1,5 +1,6 @@
 import { App, Testing } from "cdk8s";
-import { IRSA_ANNOTATION, ObjectStorage, OBJECT_STORAGE_NODE } from "../../../components/object-storage";
+import { ObjectStorage, OBJECT_STORAGE_NODE } from "../../../components/object-storage";
+import { IRSA_ANNOTATION } from "../../../constructs/irsa";
 import { dev, Environment, prod, staging } from "../../../stacks/environments";
 import { Platform } from "../../../stacks/platform";
 
@@ -7,7 +8,7 @@ function platformOf(environment: Environment): Platform {
   return new Platform(new App({ outdir: "unused", recordConstructMetadata: false }), environment.name, { environment });
 }
 
-const local: Environment = { ...dev, name: "local", cloud: { provider: "local", region: "eu-west-1" }, sizing: { ...dev.sizing, objectStorage: { ...dev.sizing.objectStorage, endpoint: "https://minio.example.internal" } } };
+const local: Environment = { ...dev, name: "local", cloud: { ...dev.cloud, provider: "local" }, sizing: { ...dev.sizing, objectStorage: { ...dev.sizing.objectStorage, endpoint: "https://minio.example.internal" } } };
 
 describe("ObjectStorage", () => {
   it("describes one bucket per purpose with the tier's lifecycle", () => {
@@ -65,26 +66,35 @@ describe("ObjectStorage", () => {
     expect(storage.grants).toEqual([
       {
         principal: { id: "order", namespace: "apps", serviceAccount: order.workload.serviceAccountName },
-        purpose: "uploads",
-        bucket: "stratum-staging-uploads",
-        access: "read-write",
-        roleName: "stratum-staging-order-s3",
-        roleArn: "arn:aws:iam::123456789012:role/stratum-staging-order-s3",
+        permissions: { uploads: "read-write" },
+        roleArn: `arn:aws:iam::${staging.cloud.accountId}:role/stratum-staging-order-s3`,
       },
     ]);
+    const role = platform.irsa.all.find((r) => r.purpose === "order-s3")!;
+    expect(role).toMatchObject({ namespace: "apps", serviceAccount: order.workload.serviceAccountName });
+    expect(role.statements[0].Resource).toEqual(["arn:aws:s3:::stratum-staging-uploads", "arn:aws:s3:::stratum-staging-uploads/*"]);
+    expect(role.statements[0].Action).toContain("s3:PutObject");
     expect(platform.secrets.all).toEqual([]);
   });
 
-  it("gives an explicit grant its IRSA annotation and keeps it over the default bucket", () => {
+  it("gives an explicit grant an IRSA role for exactly its buckets and actions", () => {
     const platform = platformOf(prod);
     const storage = platform.add((s, c) => new ObjectStorage(s, "ObjectStorage", c));
-    const access = storage.grant("backups", { id: "postgres", namespace: "postgres", serviceAccount: "postgres" }, "read-write");
-    expect(access.serviceAccountAnnotations).toEqual({ [IRSA_ANNOTATION]: "arn:aws:iam::123456789012:role/stratum-prod-postgres-s3" });
+    const who = { id: "postgres", namespace: "postgres", serviceAccount: "postgres" };
+    const access = storage.grant(who, { backups: "read-write", logs: "read" });
+    expect(access.buckets).toEqual({ backups: "stratum-prod-backups", logs: "stratum-prod-logs" });
+    expect(access.serviceAccountAnnotations).toEqual({ [IRSA_ANNOTATION]: `arn:aws:iam::${prod.cloud.accountId}:role/stratum-prod-postgres-s3` });
     expect(access.credentials).toBeUndefined();
-    expect(storage.grant("backups", { id: "postgres", namespace: "postgres", serviceAccount: "postgres" }, "read-write")).toEqual(access);
-    expect(() => storage.grant("backups", { id: "postgres", namespace: "postgres", serviceAccount: "postgres" }, "read")).toThrow(
-      "'postgres' is granted the backups bucket twice with different settings",
-    );
+    const role = platform.irsa.all.find((r) => r.purpose === "postgres-s3")!;
+    expect(role.statements.map((s) => [s.Resource, s.Action.includes("s3:PutObject")])).toEqual([
+      [["arn:aws:s3:::stratum-prod-logs", "arn:aws:s3:::stratum-prod-logs/*"], false],
+      [["arn:aws:s3:::stratum-prod-backups", "arn:aws:s3:::stratum-prod-backups/*"], true],
+      [["*"], false],
+    ]);
+    expect(role.statements[2].Condition).toEqual({ StringEquals: { "kms:ViaService": "s3.eu-west-1.amazonaws.com" } });
+    expect(storage.grant(who, { backups: "read-write", logs: "read" })).toEqual(access);
+    expect(() => storage.grant(who, { backups: "read" })).toThrow("'postgres' is granted buckets twice with different settings");
+    expect(() => storage.grant({ ...who, id: "x" }, {})).toThrow("grant for 'x' names no bucket");
   });
 
   it("without IRSA (provider local) hands out static credentials, only by reference", () => {
@@ -94,6 +104,7 @@ describe("ObjectStorage", () => {
     platform.finalize();
     expect(storage.endpoint).toBe("https://minio.example.internal");
     expect(storage.grants[0].roleArn).toBeUndefined();
+    expect(platform.irsa.all).toEqual([]);
     expect(platform.secrets.all).toEqual([
       expect.objectContaining({ namespace: "apps", name: "s3-order", keys: ["accessKeyId", "secretAccessKey"], remoteKey: "stratum/local/object-storage/order" }),
     ]);
