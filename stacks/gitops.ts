@@ -82,7 +82,8 @@ export function gitopsFiles(platform: Platform, componentFiles: ReadonlyArray<Gi
   const out: GitOpsFile[] = [{ relativePath: "argocd/root.yaml", component: "gitops-root", objects: root.toJson() }];
   const projectFile: GitOpsFile = { relativePath: "argocd/apps/project.yaml", component: "gitops-project", objects: [] };
   out.push(projectFile);
-  for (const c of platform.components) {
+  const written = new Set(componentFiles.map((f) => f.component));
+  for (const c of platform.components.filter((x) => written.has(x.componentName))) {
     const chart = new Chart(app, `app-${c.componentName}`);
     new Application(chart, "App", componentApplication(platform, c, base));
     out.push({ relativePath: `argocd/apps/${c.componentName}.yaml`, component: `gitops-${c.componentName}`, objects: chart.toJson() });

@@ -63,11 +63,10 @@ function objectKey(o: K8sObject): string {
 /** Synthesizes one environment in memory: platform, GitOps files, duplicate check and policies. */
 export function synthEnvironment(environment: Environment, options: BuildOptions & { rules?: ReadonlyArray<PolicyRule> } = {}): EnvironmentSynth {
   const platform = buildPlatform(environment, options);
-  const componentFiles: GitOpsFile[] = platform.components.map((c) => ({
-    relativePath: `${c.componentName}.k8s.yaml`,
-    component: c.componentName,
-    objects: sortObjects(c.toJson() as K8sObject[]),
-  }));
+  // a component with nothing to deploy (for example one whose resources live in the cloud) gets no file and no Application
+  const componentFiles: GitOpsFile[] = platform.components
+    .map((c) => ({ relativePath: `${c.componentName}.k8s.yaml`, component: c.componentName, objects: sortObjects(c.toJson() as K8sObject[]) }))
+    .filter((f) => f.objects.length > 0);
   const files = [...componentFiles, ...gitopsFiles(platform, componentFiles)];
   const objects = files.flatMap((f) => f.objects);
   const seen = new Map<string, string>();
