@@ -1,0 +1,131 @@
+import * as http from "node:http";
+import { AddressInfo } from "node:net";
+import { S3Client } from "@aws-sdk/client-s3";
+import { Pool } from "pg";
+import { createApiHandler } from "./api";
+import { Config } from "./config";
+import { migrate } from "./db";
+import { EventRelay } from "./events";
+import { builtinHandlers } from "./handlers";
+import { jsonLogger, Logger } from "./logger";
+import { Metrics } from "./metrics";
+import { ObjectStorage } from "./storage";
+import { TaskStore } from "./store";
+import { TaskType } from "./task-types";
+import { TaskHandler, Worker } from "./worker";
+
+/** Extra wiring, mostly for tests and embedders. */
+export interface AppOptions {
+  /** Handlers that replace the built-in ones, by type. */
+  readonly handlers?: Partial<Record<TaskType, TaskHandler>>;
+  readonly log?: Logger;
+  readonly s3Client?: S3Client;
+  /** Worker id (lease owner). @default hostname + random */
+  readonly workerId?: string;
+  /** Register Node's default process metrics. @default true */
+  readonly defaultMetrics?: boolean;
+}
+
+/** The orchestrator: API server, metrics server, workers and the event relay over one pool. */
+export class App {
+  readonly pool: Pool;
+  readonly store: TaskStore;
+  readonly metrics: Metrics;
+  readonly storage?: ObjectStorage;
+  readonly worker?: Worker;
+  readonly relay: EventRelay;
+  readonly server: http.Server;
+  readonly metricsServer: http.Server;
+  readonly log: Logger;
+  private ready = false;
+  private stopping?: Promise<void>;
+
+  constructor(readonly config: Config, options: AppOptions = {}) {
+    this.log = options.log ?? jsonLogger("task-orchestrator", config.logging.silent);
+    this.pool = new Pool({ connectionString: config.database.url, max: config.database.poolSize, connectionTimeoutMillis: 10000, idleTimeoutMillis: 30000 });
+    this.pool.on("error", (e) => this.log.error("idle database connection failed", { error: String(e) }));
+    let metrics: Metrics | undefined;
+    this.store = new TaskStore(this.pool, {
+      retry: config.retry,
+      defaultMaxRetries: config.retry.maxRetries,
+      events: config.events.enabled,
+      onTransition: (t, from, to) => metrics?.observe(t, from, to),
+    });
+    this.metrics = metrics = new Metrics(this.store, { defaults: options.defaultMetrics });
+    if (config.storage.bucket) {
+      this.storage = new ObjectStorage(
+        { bucket: config.storage.bucket, region: config.storage.region, endpoint: config.storage.endpoint, partSizeBytes: config.storage.partSizeBytes, queueSize: config.storage.queueSize },
+        options.s3Client,
+      );
+    }
+    if (config.worker.enabled) {
+      const w = config.worker;
+      this.worker = new Worker(
+        this.store,
+        { ...builtinHandlers({ store: this.store, storage: this.storage }), ...options.handlers },
+        {
+          id: options.workerId, concurrency: w.concurrency, leaseMs: w.leaseSeconds * 1000, heartbeatMs: w.heartbeatSeconds * 1000,
+          pollMs: w.pollMs, reclaimMs: w.reclaimSeconds * 1000, progressIntervalMs: w.progressIntervalMs,
+        },
+        this.log,
+      );
+    }
+    this.relay = new EventRelay(this.pool, config.events, this.log, this.metrics);
+    const api = config.api.enabled
+      ? createApiHandler({ config, store: this.store, storage: this.storage, metrics: this.metrics, log: this.log, isReady: () => this.ready })
+      : (req: http.IncomingMessage, res: http.ServerResponse) => {
+          const ok = req.url === "/healthz" || (req.url === "/readyz" && this.ready);
+          res.writeHead(ok ? 200 : req.url === "/readyz" ? 503 : 404, { "content-type": "application/json" }).end(JSON.stringify({ status: ok ? "ok" : "unavailable" }));
+        };
+    this.server = http.createServer({ requestTimeout: config.http.requestTimeoutMs, headersTimeout: 30000, keepAliveTimeout: 5000 }, api);
+    this.metricsServer = http.createServer((req, res) => {
+      if (req.url !== "/metrics") { res.writeHead(404).end(); return; }
+      this.metrics.registry.metrics().then(
+        (text) => res.writeHead(200, { "content-type": this.metrics.registry.contentType }).end(text),
+        (e) => res.writeHead(500).end(String(e)),
+      );
+    });
+  }
+
+  /** Migrates the schema, then listens and starts the worker and the relay. */
+  async start(): Promise<void> {
+    await migrate(this.pool);
+    await new Promise<void>((r) => this.server.listen(this.config.http.port, this.config.http.host, r));
+    await new Promise<void>((r) => this.metricsServer.listen(this.config.metrics.port, this.config.http.host, r));
+    this.worker?.start();
+    this.relay.start();
+    this.ready = true;
+    this.log.info("started", { port: this.port, metricsPort: this.metricsPort, worker: this.worker?.id ?? null, api: this.config.api.enabled });
+  }
+
+  /** The API port (after start). */
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** The metrics port (after start). */
+  get metricsPort(): number {
+    return (this.metricsServer.address() as AddressInfo).port;
+  }
+
+  /** Drains: not ready, stop taking requests and tasks, let running tasks finish (bounded), flush events, close. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.ready = false;
+      this.log.info("draining", { drainSeconds: this.config.shutdown.drainSeconds });
+      const closed = new Promise<void>((r) => this.server.close(() => r()));
+      this.server.closeIdleConnections();
+      await this.worker?.stop(this.config.shutdown.drainSeconds * 1000);
+      await this.relay.stop();
+      if (this.config.events.enabled) await this.relay.deliverBatch(1000).catch(() => undefined);
+      const timer = setTimeout(() => this.server.closeAllConnections(), Math.max(1000, this.config.shutdown.drainSeconds * 1000)).unref();
+      await closed;
+      clearTimeout(timer);
+      await new Promise<void>((r) => this.metricsServer.close(() => r()));
+      this.storage?.client.destroy();
+      await this.pool.end();
+      this.log.info("stopped");
+    })();
+    return this.stopping;
+  }
+}

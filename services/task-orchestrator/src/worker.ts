@@ -1,0 +1,194 @@
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import { Logger } from "./logger";
+import { Task, TaskStore } from "./store";
+import { TaskType } from "./task-types";
+
+/** What a handler receives for one run of a task. */
+export interface TaskContext {
+  readonly task: Task;
+  /** Aborted when the worker loses the task (cancelled, lease lost) or shuts down past its drain time. */
+  readonly signal: AbortSignal;
+  /** Reports progress (0-100); written at most once per progress interval, the latest value wins. */
+  progress(percent: number, message?: string): void;
+}
+
+/** Runs one task; its resolved value is stored as the task's result, a rejection fails the run. */
+export type TaskHandler = (ctx: TaskContext) => Promise<unknown>;
+
+/** Options of a worker. */
+export interface WorkerOptions {
+  /** Lease owner id. @default `<hostname>-<random>` */
+  readonly id?: string;
+  /** Tasks run at the same time. */
+  readonly concurrency: number;
+  /** Lease length; a task whose lease expires is reclaimed and retried. */
+  readonly leaseMs: number;
+  /** How often a running task's lease is extended. */
+  readonly heartbeatMs: number;
+  /** Pause between polls when the queue is empty. */
+  readonly pollMs: number;
+  /** How often expired leases are looked for. */
+  readonly reclaimMs: number;
+  /** Minimum time between two progress writes of one task. */
+  readonly progressIntervalMs: number;
+}
+
+/**
+ * A queue worker: claims due tasks (`FOR UPDATE SKIP LOCKED`, so workers never claim the same task), holds a lease
+ * on each with heartbeats, runs the handler of its type, and stores the result or the failure. It also reclaims
+ * tasks whose lease expired, which is how the work of a killed worker gets retried.
+ */
+export class Worker {
+  readonly id: string;
+  private readonly inflight = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private reclaimTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: TaskStore,
+    private readonly handlers: Readonly<Partial<Record<TaskType, TaskHandler>>>,
+    private readonly options: WorkerOptions,
+    private readonly log: Logger,
+  ) {
+    this.id = options.id ?? `${hostname()}-${randomBytes(4).toString("hex")}`;
+  }
+
+  /** Tasks running now. */
+  get active(): number {
+    return this.inflight.size;
+  }
+
+  /** Starts polling and reclaiming. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.pollLoop();
+    this.reclaimTimer = setInterval(() => {
+      this.store.reclaimExpired().then(
+        (n) => n && this.log.warn("reclaimed tasks with expired leases", { count: n, worker: this.id }),
+        (e) => this.log.error("reclaim failed", { error: String(e) }),
+      );
+    }, this.options.reclaimMs);
+    this.reclaimTimer.unref();
+  }
+
+  /**
+   * Stops claiming and waits up to `drainMs` for running tasks; those still running are aborted and left to lease
+   * expiry (another worker retries them).
+   */
+  async stop(drainMs: number): Promise<void> {
+    this.running = false;
+    if (this.reclaimTimer) clearInterval(this.reclaimTimer);
+    this.wake?.();
+    await this.loop;
+    const all = Promise.all([...this.inflight.values()].map((f) => f.done));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), drainMs)))]);
+    clearTimeout(timer);
+    if (timedOut) {
+      for (const f of this.inflight.values()) f.controller.abort(new Error("worker shutting down"));
+      await all;
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { this.wake = undefined; resolve(); }, ms);
+      this.wake = () => { clearTimeout(t); this.wake = undefined; resolve(); };
+    });
+  }
+
+  private async pollLoop(): Promise<void> {
+    let errors = 0;
+    while (this.running) {
+      const free = this.options.concurrency - this.inflight.size;
+      if (free <= 0) { await this.sleep(this.options.pollMs); continue; }
+      let tasks: Task[] = [];
+      try {
+        tasks = await this.store.claim(this.id, free, this.options.leaseMs);
+        errors = 0;
+      } catch (e) {
+        errors++;
+        this.log.error("claim failed", { error: String(e), worker: this.id });
+        await this.sleep(Math.min(30000, this.options.pollMs * 2 ** Math.min(errors, 6)));
+        continue;
+      }
+      for (const t of tasks) this.run(t);
+      if (tasks.length < free && this.running) await this.sleep(this.options.pollMs);
+    }
+  }
+
+  private run(task: Task): void {
+    const controller = new AbortController();
+    const done = this.execute(task, controller).finally(() => {
+      this.inflight.delete(task.id);
+      this.wake?.();
+    });
+    this.inflight.set(task.id, { controller, done });
+  }
+
+  private async execute(task: Task, controller: AbortController): Promise<void> {
+    const { leaseMs } = this.options;
+    let lost = false;
+    const heartbeat = setInterval(() => {
+      this.store.heartbeat(task.id, this.id, leaseMs).then(
+        (held) => {
+          if (!held && !lost) {
+            lost = true;
+            controller.abort(new Error(`task ${task.id} is no longer held by ${this.id} (cancelled or reclaimed)`));
+          }
+        },
+        (e) => this.log.warn("heartbeat failed", { task: task.id, error: String(e) }),
+      );
+    }, this.options.heartbeatMs);
+    let lastWrite = 0;
+    let pending: { percent: number; message?: string } | undefined;
+    let flushTimer: NodeJS.Timeout | undefined;
+    const flush = () => {
+      flushTimer = undefined;
+      if (!pending || lost) return;
+      const p = pending;
+      pending = undefined;
+      lastWrite = Date.now();
+      this.store.progress(task.id, this.id, p.percent, p.message ?? null, leaseMs).catch((e) => this.log.warn("progress write failed", { task: task.id, error: String(e) }));
+    };
+    const ctx = {
+      task,
+      signal: controller.signal,
+      progress: (percent: number, message?: string) => {
+        if (!Number.isFinite(percent)) return;
+        pending = { percent, message };
+        const wait = this.options.progressIntervalMs - (Date.now() - lastWrite);
+        if (wait <= 0) flush();
+        else flushTimer ??= setTimeout(flush, wait);
+      },
+    };
+    const started = Date.now();
+    try {
+      const handler = this.handlers[task.type];
+      if (!handler) throw new Error(`no handler for task type ${task.type}`);
+      const result = await handler(ctx);
+      if (controller.signal.aborted) throw controller.signal.reason;
+      clearTimeout(flushTimer);
+      const stored = await this.store.complete(task.id, this.id, result);
+      this.log.info(stored ? "task completed" : "task result discarded: lease lost", { task: task.id, type: task.type, attempt: task.attempts, ms: Date.now() - started });
+    } catch (e) {
+      clearTimeout(flushTimer);
+      if (lost) {
+        this.log.info("task stopped: lease lost", { task: task.id, type: task.type });
+      } else if (controller.signal.aborted) {
+        // shutting down: the lease expires and another worker retries the task
+        this.log.warn("task aborted at shutdown", { task: task.id, type: task.type });
+      } else {
+        const message = e instanceof Error ? e.message : String(e);
+        await this.store.fail(task.id, this.id, message).catch((err) => this.log.error("recording failure failed", { task: task.id, error: String(err) }));
+        this.log.warn("task run failed", { task: task.id, type: task.type, attempt: task.attempts, error: message });
+      }
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+}
