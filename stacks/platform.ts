@@ -79,7 +79,8 @@ export class Platform extends Construct implements PlatformContext {
 
   /** The component of this class added earlier, if any. */
   find<T extends PlatformComponent>(type: abstract new (...args: never[]) => T): T | undefined {
-    return this.components.find((c): c is T => c instanceof type);
+    // not `instanceof`: cdk8s makes every Chart an instance of every Chart class (Symbol.hasInstance)
+    return this.components.find((c): c is T => Object.prototype.isPrototypeOf.call(type.prototype, c));
   }
 
   /** Adds a component built by `factory` (which receives this platform as its context) and returns it. */

@@ -8,8 +8,10 @@ import { recommendedLabelsRule } from "./recommended-labels";
 import { resourcesRequired } from "./resources-required";
 import { saTokenAutomount } from "./sa-token-automount";
 import { secretNoData } from "./secret-no-data";
+import { podSecurityLabels } from "./pod-security-labels";
+import { rbacLeastPrivilege } from "./rbac-least-privilege";
 
-export { hostAccessForbidden, imagePinned, namespaceDefaultDeny, podSecurityRestricted, probesRequired, recommendedLabelsRule, resourcesRequired, saTokenAutomount, secretNoData };
+export { podSecurityLabels, rbacLeastPrivilege, hostAccessForbidden, imagePinned, namespaceDefaultDeny, podSecurityRestricted, probesRequired, recommendedLabelsRule, resourcesRequired, saTokenAutomount, secretNoData };
 
 /** The rules every synth runs. */
 export const DEFAULT_RULES: ReadonlyArray<PolicyRule> = [
@@ -22,4 +24,6 @@ export const DEFAULT_RULES: ReadonlyArray<PolicyRule> = [
   namespaceDefaultDeny,
   recommendedLabelsRule,
   secretNoData,
+  rbacLeastPrivilege,
+  podSecurityLabels,
 ];

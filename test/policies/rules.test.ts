@@ -1,5 +1,5 @@
 import { formatFinding, runPolicies, SUPPRESSION_RULE_ID } from "../../policies/engine";
-import { DEFAULT_RULES, hostAccessForbidden, imagePinned, namespaceDefaultDeny, podSecurityRestricted, probesRequired, recommendedLabelsRule, resourcesRequired, saTokenAutomount, secretNoData } from "../../policies/rules";
+import { DEFAULT_RULES, podSecurityLabels, rbacLeastPrivilege, hostAccessForbidden, imagePinned, namespaceDefaultDeny, podSecurityRestricted, probesRequired, recommendedLabelsRule, resourcesRequired, saTokenAutomount, secretNoData } from "../../policies/rules";
 import { K8sObject, PolicyRule } from "../../policies/types";
 
 const labels = { "app.kubernetes.io/name": "order", "app.kubernetes.io/part-of": "stratum", "app.kubernetes.io/managed-by": "stratum" };
@@ -149,5 +149,31 @@ describe("suppressions", () => {
   it("format as one line naming rule, object and field", () => {
     const [f] = runPolicies([deployment({ container: { image: "redis" } })], [imagePinned]).findings;
     expect(formatFinding(f)).toBe("error [image-pinned] Deployment apps/order: spec.template.spec.containers[0].image: image 'redis' has no tag or digest; pin an exact version (repo:1.2.3) or a digest (repo@sha256:...)");
+  });
+});
+
+describe("security rules", () => {
+  const role = (rules: unknown[], kind = "Role"): K8sObject => ({ apiVersion: "rbac.authorization.k8s.io/v1", kind, metadata: { name: "r", namespace: "apps", labels }, rules });
+
+  it("rbac-least-privilege fires on wildcard verbs, resources and groups", () => {
+    const bad = role([{ apiGroups: ["*"], resources: ["pods/*"], verbs: ["*"] }], "ClusterRole");
+    expect(check(rbacLeastPrivilege, bad).map((v) => v.field)).toEqual(["rules[0].apiGroups", "rules[0].resources", "rules[0].verbs"]);
+    expect(check(rbacLeastPrivilege, role([{ apiGroups: [""], resources: ["secrets"], verbs: ["get", "list", "watch"] }]))).toEqual([]);
+  });
+
+  it("rbac-least-privilege fires on a binding to cluster-admin", () => {
+    const binding: K8sObject = { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: { name: "b", labels }, roleRef: { kind: "ClusterRole", name: "cluster-admin" } };
+    expect(check(rbacLeastPrivilege, binding)[0].message).toMatch(/must not bind the built-in 'cluster-admin' role/);
+    expect(check(rbacLeastPrivilege, { ...binding, roleRef: { kind: "ClusterRole", name: "stratum-reader" } })).toEqual([]);
+  });
+
+  it("pod-security-labels needs the enforce label, its version, and a reason below restricted", () => {
+    const ns = (l: Record<string, string>, annotations?: Record<string, string>): K8sObject => ({ apiVersion: "v1", kind: "Namespace", metadata: { name: "x", labels: { ...labels, ...l }, annotations } });
+    expect(check(podSecurityLabels, ns({}))[0].field).toBe('metadata.labels["pod-security.kubernetes.io/enforce"]');
+    const pinned = { "pod-security.kubernetes.io/enforce-version": "v1.28" };
+    expect(check(podSecurityLabels, ns({ "pod-security.kubernetes.io/enforce": "restricted", ...pinned }))).toEqual([]);
+    expect(check(podSecurityLabels, ns({ "pod-security.kubernetes.io/enforce": "restricted" }))[0].field).toBe('metadata.labels["pod-security.kubernetes.io/enforce-version"]');
+    expect(check(podSecurityLabels, ns({ "pod-security.kubernetes.io/enforce": "privileged", ...pinned }))[0].message).toBe("namespace enforces 'privileged': explain why in this annotation");
+    expect(check(podSecurityLabels, ns({ "pod-security.kubernetes.io/enforce": "privileged", ...pinned }, { "stratum.dev/pod-security-exception": "log collector reads /var/log on the node" }))).toEqual([]);
   });
 });
