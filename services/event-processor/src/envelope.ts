@@ -1,0 +1,105 @@
+import type { CompiledEvent } from "./catalog";
+
+/** One reason an event is refused: the field (JSON pointer style) and what is wrong. */
+export interface ValidationError {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** A CloudEvents 1.0 event in structured JSON mode. */
+export interface CloudEvent {
+  readonly specversion: string;
+  readonly id: string;
+  readonly source: string;
+  readonly type: string;
+  readonly time: string;
+  readonly data?: unknown;
+  readonly [attribute: string]: unknown;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
+const CONTEXT_ATTRIBUTES = new Set(["specversion", "id", "source", "type", "time", "datacontenttype", "dataschema", "subject", "data", "data_base64"]);
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const JSON_CONTENT = /^application\/(([a-z0-9.+-]+\+)?json)(\s*;.*)?$/i;
+/** Deepest nesting of `data` that is accepted (bounds the work of validation and storage). */
+export const MAX_DEPTH = 64;
+/** Longest `id`; it is part of the store's unique key. */
+export const MAX_ID_LENGTH = 256;
+/** Longest `source`. */
+export const MAX_SOURCE_LENGTH = 1024;
+
+function requiredString(event: Record<string, unknown>, name: string, max: number, errors: ValidationError[]): string | undefined {
+  const v = event[name];
+  if (v === undefined || v === null) errors.push({ field: name, message: "is required" });
+  else if (typeof v !== "string") errors.push({ field: name, message: `must be a string (got ${typeof v})` });
+  else if (v.length === 0) errors.push({ field: name, message: "must not be empty" });
+  else if (v.length > max) errors.push({ field: name, message: `must be at most ${max} characters (got ${v.length})` });
+  else return v;
+  return undefined;
+}
+
+/**
+ * Strings the event store cannot hold, and nesting beyond MAX_DEPTH: PostgreSQL refuses NUL characters and lone
+ * UTF-16 surrogates in text and jsonb, so such an event would otherwise be retried forever.
+ */
+function storableProblems(value: unknown): ValidationError[] {
+  const errors: ValidationError[] = [];
+  const stack: Array<{ v: unknown; path: string; depth: number }> = [{ v: value, path: "", depth: 0 }];
+  while (stack.length && errors.length < 5) {
+    const { v, path, depth } = stack.pop()!;
+    if (typeof v === "string") {
+      if (v.includes("\u0000")) errors.push({ field: path || "(event)", message: "contains a NUL character (\\u0000), which cannot be stored" });
+      else if (LONE_SURROGATE.test(v)) errors.push({ field: path || "(event)", message: "contains a lone UTF-16 surrogate, which cannot be stored" });
+    } else if (v !== null && typeof v === "object") {
+      if (depth >= MAX_DEPTH) { errors.push({ field: path, message: `is nested deeper than ${MAX_DEPTH} levels` }); continue; }
+      if (Array.isArray(v)) v.forEach((x, i) => stack.push({ v: x, path: `${path}/${i}`, depth: depth + 1 }));
+      else for (const [k, x] of Object.entries(v)) {
+        if (k.includes("\u0000") || LONE_SURROGATE.test(k)) errors.push({ field: `${path}/${k.replace(/[\u0000\ud800-\udfff]/g, "?")}`, message: "has a key that cannot be stored" });
+        stack.push({ v: x, path: `${path}/${k}`, depth: depth + 1 });
+      }
+    }
+  }
+  return errors;
+}
+
+/**
+ * Checks the CloudEvents 1.0 envelope (specversion, id, source, type, time, optional attributes) and, when it is
+ * sound, the data against the catalog schema of `expected`. Returns every problem found; empty means valid.
+ */
+export function validateEvent(input: unknown, expected: CompiledEvent, maxDataErrors = 20): ValidationError[] {
+  if (input === null || typeof input !== "object" || Array.isArray(input)) {
+    return [{ field: "(event)", message: `must be a JSON object (got ${input === null ? "null" : Array.isArray(input) ? "array" : typeof input})` }];
+  }
+  const event = input as Record<string, unknown>;
+  const errors: ValidationError[] = [];
+  if (event.specversion !== "1.0") errors.push({ field: "specversion", message: `must be "1.0" (got ${JSON.stringify(event.specversion) ?? "nothing"})` });
+  requiredString(event, "id", MAX_ID_LENGTH, errors);
+  const source = requiredString(event, "source", MAX_SOURCE_LENGTH, errors);
+  if (source !== undefined && /[\s\u0000-\u001f]/.test(source)) errors.push({ field: "source", message: "must be a URI-reference (no whitespace or control characters)" });
+  const type = requiredString(event, "type", 256, errors);
+  if (type !== undefined && type !== expected.type) errors.push({ field: "type", message: `must be '${expected.type}' on topic '${expected.topic}' (got '${type}')` });
+  const time = requiredString(event, "time", 64, errors);
+  if (time !== undefined && (!RFC3339.test(time) || Number.isNaN(Date.parse(time)))) errors.push({ field: "time", message: `must be an RFC 3339 timestamp such as 2024-05-01T12:00:00Z (got ${JSON.stringify(time)})` });
+  const ct = event.datacontenttype;
+  if (ct !== undefined && (typeof ct !== "string" || !JSON_CONTENT.test(ct))) errors.push({ field: "datacontenttype", message: `must be a JSON media type such as application/json (got ${JSON.stringify(ct)})` });
+  const ds = event.dataschema;
+  if (ds !== undefined && ds !== expected.schemaId) errors.push({ field: "dataschema", message: `must be '${expected.schemaId}' (version ${expected.version}) or absent (got ${JSON.stringify(ds)})` });
+  if (event.subject !== undefined && typeof event.subject !== "string") errors.push({ field: "subject", message: "must be a string" });
+  if (event.data_base64 !== undefined) errors.push({ field: "data_base64", message: "is not accepted; send JSON in data" });
+  for (const [name, value] of Object.entries(event)) {
+    if (CONTEXT_ATTRIBUTES.has(name)) continue;
+    if (!EXTENSION_NAME.test(name)) errors.push({ field: name.slice(0, 64), message: "is not a valid extension attribute name (lower-case letters and digits, at most 20)" });
+    else if (value !== null && !["string", "number", "boolean"].includes(typeof value)) errors.push({ field: name, message: "extension attribute values must be strings, numbers or booleans" });
+  }
+  if (!("data" in event) || event.data === undefined) errors.push({ field: "data", message: "is required" });
+  errors.push(...storableProblems(event));
+  if (errors.length) return errors;
+  if (!expected.validate(event.data)) {
+    for (const e of (expected.validate.errors ?? []).slice(0, maxDataErrors)) {
+      const extra = e.keyword === "additionalProperties" ? ` '${(e.params as { additionalProperty: string }).additionalProperty}'` : e.keyword === "required" ? "" : "";
+      errors.push({ field: `data${e.instancePath}`, message: `${e.message ?? e.keyword}${extra}` });
+    }
+  }
+  return errors;
+}
