@@ -3,6 +3,7 @@ import { PlatformComponent } from "../components/component";
 import { ARGOCD_NAMESPACE, SYNC_WAVE } from "../constructs/helm-addon";
 import { Application } from "../constructs/imports/argocd-application-argoproj.io";
 import { AppProject } from "../constructs/imports/argocd-appproject-argoproj.io";
+import { ApplicationSet } from "../constructs/imports/argocd-applicationset-argoproj.io";
 import { recommendedLabels } from "../constructs/labels";
 import { K8sObject } from "../policies/types";
 import { Platform } from "./platform";
@@ -51,7 +52,7 @@ export function gitopsFiles(platform: Platform, componentFiles: ReadonlyArray<Gi
       project: platform.gitopsProject,
       source: { repoUrl: env.gitops.repoURL, targetRevision: env.gitops.targetRevision, path: `${base}/argocd/apps` },
       destination: { server: IN_CLUSTER, namespace: ARGOCD_NAMESPACE },
-      syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ["ServerSideApply=true"] },
+      syncPolicy: { automated: { ...env.gitops.automated }, syncOptions: ["ServerSideApply=true"] },
     },
   });
 
@@ -77,6 +78,9 @@ export function gitopsFiles(platform: Platform, componentFiles: ReadonlyArray<Gi
         .map((namespace) => ({ server: IN_CLUSTER, namespace })),
       clusterResourceWhitelist: [...clusterKinds.values()].sort(([g1, k1], [g2, k2]) => g1.localeCompare(g2) || k1.localeCompare(k2)).map(([group, kind]) => ({ group, kind })),
       orphanedResources: { warn: true },
+      syncWindows: env.gitops.syncWindows.length
+        ? env.gitops.syncWindows.map((w) => ({ kind: w.kind, schedule: w.schedule, duration: w.duration, timeZone: w.timeZone, manualSync: w.manualSync, applications: ["*"] }))
+        : undefined,
     },
   });
   const out: GitOpsFile[] = [{ relativePath: "argocd/root.yaml", component: "gitops-root", objects: root.toJson() }];
@@ -89,7 +93,53 @@ export function gitopsFiles(platform: Platform, componentFiles: ReadonlyArray<Gi
     out.push({ relativePath: `argocd/apps/${c.componentName}.yaml`, component: `gitops-${c.componentName}`, objects: chart.toJson() });
   }
   (projectFile.objects as K8sObject[]).push(...apps.toJson());
+  out.push({ relativePath: "argocd/fleet.yaml", component: "gitops-fleet", objects: fleet(platform, base) });
   return out;
+}
+
+/** Label of an ArgoCD cluster Secret that enrols the cluster in an environment. */
+export const ENVIRONMENT_CLUSTER_LABEL = "stratum.dev/environment";
+
+/**
+ * One repository drives every cluster: applied on a management ArgoCD, this ApplicationSet gives each registered
+ * cluster labelled `stratum.dev/environment=<env>` (and named `<env>-...`) the environment's `argocd/apps`, which the
+ * cluster's own ArgoCD then syncs. Its AppProject may deliver only those objects, only to those clusters.
+ */
+function fleet(platform: Platform, base: string): K8sObject[] {
+  const env = platform.environment;
+  const app = new App({ outdir: "unused" });
+  const chart = new Chart(app, "fleet");
+  const project = `stratum-${env.name}-fleet`;
+  const labels = recommendedLabels({ name: "fleet", component: "gitops", instance: env.name });
+  new AppProject(chart, "Project", {
+    metadata: { name: project, namespace: ARGOCD_NAMESPACE, labels },
+    spec: {
+      description: `Delivers the ${env.name} environment's ArgoCD Applications to the ${env.name} clusters`,
+      sourceRepos: [env.gitops.repoURL],
+      destinations: [{ name: `${env.name}-*`, namespace: ARGOCD_NAMESPACE }],
+      clusterResourceWhitelist: [],
+      namespaceResourceWhitelist: [{ group: "argoproj.io", kind: "Application" }, { group: "argoproj.io", kind: "AppProject" }],
+    },
+  });
+  new ApplicationSet(chart, "Clusters", {
+    metadata: { name: `stratum-${env.name}`, namespace: ARGOCD_NAMESPACE, labels },
+    spec: {
+      goTemplate: true,
+      goTemplateOptions: ["missingkey=error"],
+      generators: [{ clusters: { selector: { matchLabels: { [ENVIRONMENT_CLUSTER_LABEL]: env.name } } } }],
+      template: {
+        metadata: { name: `stratum-{{.name}}`, labels, finalizers: ["resources-finalizer.argocd.argoproj.io"] },
+        spec: {
+          project,
+          source: { repoUrl: env.gitops.repoURL, targetRevision: env.gitops.targetRevision, path: `${base}/argocd/apps` },
+          destination: { name: "{{.name}}", namespace: ARGOCD_NAMESPACE },
+          syncPolicy: { automated: { ...env.gitops.automated }, syncOptions: ["ServerSideApply=true"] },
+        },
+      },
+      syncPolicy: { preserveResourcesOnDeletion: true },
+    },
+  });
+  return chart.toJson();
 }
 
 function componentApplication(platform: Platform, c: PlatformComponent, base: string) {
@@ -107,7 +157,7 @@ function componentApplication(platform: Platform, c: PlatformComponent, base: st
       source: { repoUrl: env.gitops.repoURL, targetRevision: env.gitops.targetRevision, path: base, directory: { include: `${c.componentName}.k8s.yaml` } },
       destination: { server: IN_CLUSTER },
       syncPolicy: {
-        automated: { prune: true, selfHeal: true },
+        automated: { ...env.gitops.automated },
         syncOptions: ["ServerSideApply=true", "CreateNamespace=false"],
         retry: { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "5m" } },
       },

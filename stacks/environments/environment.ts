@@ -46,6 +46,24 @@ export interface GitOpsSettings {
   readonly targetRevision: string;
   /** Folder in the repository that holds `dist/` (the synth output). */
   readonly basePath: string;
+  /** Automated sync: `prune` deletes what Git no longer holds, `selfHeal` reverts changes made by hand. */
+  readonly automated: { readonly prune: boolean; readonly selfHeal: boolean };
+  /** When ArgoCD may (or may not) sync; empty means any time. */
+  readonly syncWindows: ReadonlyArray<SyncWindow>;
+}
+
+/** An ArgoCD sync window: a cron schedule and a duration during which syncs are allowed or denied. */
+export interface SyncWindow {
+  /** `allow` opens the window, `deny` closes it. */
+  readonly kind: "allow" | "deny";
+  /** Cron schedule of the window's start, e.g. `0 8 * * 1-4`. */
+  readonly schedule: string;
+  /** How long it lasts, e.g. `9h`. */
+  readonly duration: string;
+  /** Time zone of the schedule, e.g. `Europe/Berlin`. */
+  readonly timeZone: string;
+  /** Whether a person may still sync by hand inside a deny window (or outside an allow window). */
+  readonly manualSync: boolean;
 }
 
 /** Where the cluster runs. */

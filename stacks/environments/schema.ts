@@ -124,6 +124,17 @@ export function environmentSchema(): JsonSchema {
       repoURL: { type: "string", pattern: "^(https://|ssh://|git@)\\S+$" },
       targetRevision: { type: "string", minLength: 1 },
       basePath: { type: "string", pattern: "^[A-Za-z0-9._/-]+$" },
+      automated: object({ prune: { type: "boolean" }, selfHeal: { type: "boolean" } }),
+      syncWindows: {
+        type: "array",
+        items: object({
+          kind: oneOf(["allow", "deny"]),
+          schedule: str("^(\\S+\\s+){4}\\S+$", "a five-field cron schedule such as 0 8 * * 1-4"),
+          duration: str("^[0-9]+(m|h)$", "a duration in minutes or hours such as 9h"),
+          timeZone: str("^[A-Za-z_]+(/[A-Za-z_+-]+)*$", "an IANA time zone such as Europe/Berlin"),
+          manualSync: { type: "boolean" },
+        }),
+      },
     }),
     cloud: object({ provider: oneOf(["aws", "local"]), region: str("^[a-z]{2}(-[a-z]+)+-[0-9]$", "a region such as eu-west-1"), accountId: str("^[0-9]{12}$", "a 12-digit AWS account id") }),
     ha: object({ nodeSpread: schemas.spread, zoneSpread: schemas.spread }),
