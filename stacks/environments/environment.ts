@@ -261,6 +261,8 @@ export interface MeshSizing {
 export interface ComponentSizing {
   /** Default size of a business service (a service may override its replicas per tier). */
   readonly services: WorkloadSizing;
+  /** The API gateway: its HPA's bounds and target, and each replica's resources. */
+  readonly gateway: AutoscaledSizing;
   /** Controllers of the platform's operators (cert-manager, External Secrets): replicas and resources of each. */
   readonly operators: WorkloadSizing;
   /** The Istio mesh. */

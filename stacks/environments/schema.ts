@@ -40,6 +40,9 @@ export const schemas = {
 /** The sizing entries, one per component; components extend this table as they are added. */
 export const sizingSchema: Record<string, JsonSchema> = {
   services: schemas.workload,
+  get gateway(): JsonSchema {
+    return object({ minReplicas: schemas.replicas, maxReplicas: schemas.replicas, targetCpuUtilization: { type: "integer", minimum: 10, maximum: 95 }, resources: schemas.resources });
+  },
   operators: schemas.workload,
   get mesh(): JsonSchema {
     const autoscaled = object({ minReplicas: schemas.replicas, maxReplicas: schemas.replicas, targetCpuUtilization: { type: "integer", minimum: 10, maximum: 100 }, resources: schemas.resources });
