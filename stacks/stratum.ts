@@ -1,5 +1,6 @@
 import { App } from "cdk8s";
 import { ObjectStorage } from "../components/object-storage";
+import { GitOpsComponent } from "../components/gitops";
 import { SecurityComponent } from "../components/security";
 import { Environment } from "./environments/environment";
 import { Platform } from "./platform";
@@ -21,6 +22,7 @@ export function buildPlatform(environment: Environment, options: BuildOptions = 
   // security, gitops, mesh, object-storage, postgres, redis, elasticsearch, metrics, tracing, logging, events,
   // gateway, tasks, delivery.
   platform.add((scope, context) => new SecurityComponent(scope, "Security", context));
+  platform.add((scope, context) => new GitOpsComponent(scope, "GitOps", context));
   platform.add((scope, context) => new ObjectStorage(scope, "ObjectStorage", context));
   if (options.referenceServices ?? true) addReferenceServices(platform);
   options.customize?.(platform);
