@@ -18,6 +18,9 @@ imports=(
   "dapr-subscription:=$crds/dapr-v1.14.5/subscription.yaml"
   "dapr-configuration:=$crds/dapr-v1.14.5/configuration.yaml"
   "dapr-resiliency:=$crds/dapr-v1.14.5/resiliency.yaml"
+  "otel-collector:=$crds/opentelemetry-operator-v0.158.0/opentelemetry.io_opentelemetrycollectors.yaml"
+  "otel-instrumentation:=$crds/opentelemetry-operator-v0.158.0/opentelemetry.io_instrumentations.yaml"
+  "jaeger:=$crds/jaeger-operator-v1.62.0/jaegertracing.io_jaegers.yaml"
 )
 cd "$here"
 for spec in "${imports[@]}"; do

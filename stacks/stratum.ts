@@ -2,6 +2,7 @@ import { App } from "cdk8s";
 import { ObjectStorage } from "../components/object-storage";
 import { GitOpsComponent } from "../components/gitops";
 import { SecurityComponent } from "../components/security";
+import { TracingComponent } from "../components/tracing";
 import { Environment } from "./environments/environment";
 import { Platform } from "./platform";
 import { addReferenceServices } from "./reference-services";
@@ -24,6 +25,7 @@ export function buildPlatform(environment: Environment, options: BuildOptions = 
   platform.add((scope, context) => new SecurityComponent(scope, "Security", context));
   platform.add((scope, context) => new GitOpsComponent(scope, "GitOps", context));
   platform.add((scope, context) => new ObjectStorage(scope, "ObjectStorage", context));
+  platform.add((scope, context) => new TracingComponent(scope, "Tracing", context));
   if (options.referenceServices ?? true) addReferenceServices(platform);
   options.customize?.(platform);
   platform.finalize();
