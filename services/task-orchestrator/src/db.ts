@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { Pool, PoolClient } from "pg";
 import { allowedTransitions, TASK_STATES } from "./lifecycle";
 import { TASK_TYPES } from "./task-types";
@@ -85,7 +86,15 @@ export async function migrate(pool: Pool): Promise<void> {
     await client.query("BEGIN");
     // replicas starting together take turns
     await client.query("SELECT pg_advisory_xact_lock(727274001)");
-    await client.query(SCHEMA_SQL);
+    // the DDL (trigger replacement locks the tasks table) only runs when the schema changed
+    const version = createHash("sha256").update(SCHEMA_SQL).digest("hex");
+    await client.query("CREATE TABLE IF NOT EXISTS task_schema (version text NOT NULL)");
+    const current = await client.query("SELECT version FROM task_schema");
+    if (current.rows[0]?.version !== version) {
+      await client.query(SCHEMA_SQL);
+      await client.query("DELETE FROM task_schema");
+      await client.query("INSERT INTO task_schema (version) VALUES ($1)", [version]);
+    }
     await client.query("DELETE FROM task_transitions");
     const pairs = allowedTransitions();
     await client.query(

@@ -21,8 +21,7 @@ export interface TestS3 {
 export async function startS3(bucket = "tasks"): Promise<TestS3> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stratum-s3-"));
   const server = new S3rver({ address: "127.0.0.1", port: 0, silent: true, directory: dir, configureBuckets: [{ name: bucket }] });
-  const http = await server.run();
-  const port = (http.address() as AddressInfo).port;
+  const { port } = (await server.run()) as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
   // s3rver accepts any signature made with its default key pair
   process.env.AWS_ACCESS_KEY_ID ??= "S3RVER";
