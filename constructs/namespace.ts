@@ -38,6 +38,7 @@ export const POD_SECURITY_VERSION = "v1.28";
 export class PlatformNamespace extends Construct {
   /** The namespace name. */
   readonly name: string;
+  private readonly resource: k8s.KubeNamespace;
 
   constructor(scope: Construct, id: string, props: PlatformNamespaceProps) {
     super(scope, id);
@@ -46,7 +47,7 @@ export class PlatformNamespace extends Construct {
     }
     this.name = props.name;
     const level = props.podSecurityException?.level ?? "restricted";
-    new k8s.KubeNamespace(this, "Namespace", {
+    this.resource = new k8s.KubeNamespace(this, "Namespace", {
       metadata: {
         name: props.name,
         labels: {
@@ -63,5 +64,10 @@ export class PlatformNamespace extends Construct {
       },
     });
     new NamespaceBaselinePolicies(this, "Baseline", { namespace: props.name, dns: props.dns });
+  }
+
+  /** Adds labels after construction, for components that decide them once the graph is complete (sidecar injection). */
+  addLabels(labels: Readonly<Record<string, string>>): void {
+    for (const [key, value] of Object.entries(labels)) this.resource.metadata.addLabel(key, value);
   }
 }

@@ -1,4 +1,5 @@
 import { App } from "cdk8s";
+import { MeshComponent } from "../components/mesh";
 import { ObjectStorage } from "../components/object-storage";
 import { GitOpsComponent } from "../components/gitops";
 import { SecurityComponent } from "../components/security";
@@ -24,6 +25,7 @@ export function buildPlatform(environment: Environment, options: BuildOptions = 
   // gateway, tasks, delivery.
   platform.add((scope, context) => new SecurityComponent(scope, "Security", context));
   platform.add((scope, context) => new GitOpsComponent(scope, "GitOps", context));
+  platform.add((scope, context) => new MeshComponent(scope, "Mesh", context));
   platform.add((scope, context) => new ObjectStorage(scope, "ObjectStorage", context));
   platform.add((scope, context) => new TracingComponent(scope, "Tracing", context));
   if (options.referenceServices ?? true) addReferenceServices(platform);

@@ -1,0 +1,13 @@
+export { MeshComponent, INJECTION_LABEL, PUBLIC_CLIENTS, JWKS_ISSUER } from "./mesh";
+export type { MeshProps, MeshEdgeProps, MeshTracingProps, CertificateRequest } from "./mesh";
+export { IstioInstallation } from "./istio-installation";
+export type { IstioInstallationProps, TracingEndpoint } from "./istio-installation";
+export type { IstioBaseValues, IstiodValues, IstioGatewayValues, IstioCniValues, MeshConfig } from "./istio-values";
+export { MeshMutualTls } from "./mutual-tls";
+export type { MtlsException } from "./mutual-tls";
+export { GraphAuthorization, ALLOW_NOTHING, ruleForEdge } from "./authorization";
+export { ServiceTrafficPolicy, STABLE_SUBSET, CANARY_SUBSET } from "./service-traffic";
+export type { ServiceTrafficProps, CircuitBreaker, RetryPolicy, RetryOn, CanaryRelease } from "./service-traffic";
+export { EdgeGateway, pathsOf } from "./edge-gateway";
+export type { EdgeTls, EdgeCertificate, JwtConfig, EdgeRoute } from "./edge-gateway";
+export { ISTIO_VERSION, ISTIO_NAMESPACE, INGRESS_NAMESPACE, CNI_NAMESPACE, ISTIOD, ISTIOD_XDS, INGRESS_GATEWAY, principalOf } from "./constants";
