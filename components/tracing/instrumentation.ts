@@ -8,8 +8,8 @@ export interface NodeInstrumentationProps {
   readonly name?: string;
   /** Namespace it lives in; pods elsewhere reference it as `<namespace>/<name>`. */
   readonly namespace: string;
-  /** OTLP/HTTP endpoint of the collector, e.g. `http://otel-collector.observability.svc.cluster.local:4318`. */
-  readonly otlpHttpEndpoint: string;
+  /** OTLP/gRPC endpoint of the collector, e.g. `http://otel-collector.observability.svc.cluster.local:4317`. */
+  readonly otlpGrpcEndpoint: string;
   /** Extra resource attributes on every span, e.g. `deployment.environment`. @default none */
   readonly resourceAttributes?: Readonly<Record<string, string>>;
   /** Annotations of the custom resource (sync wave and options). @default none */
@@ -22,8 +22,9 @@ export const NODEJS_INJECT_ANNOTATION = "instrumentation.opentelemetry.io/inject
 /**
  * An `Instrumentation` for Node.js: the operator injects the auto-instrumentation into pods annotated with
  * `instrumentation.opentelemetry.io/inject-nodejs: "<namespace>/<name>"`. Every span is recorded (parent-based
- * always-on): the collectors' tail sampler decides what is kept, with the whole trace in view. The injected init
- * container gets the restricted security context, so it is admitted in restricted namespaces.
+ * always-on): the collectors' tail sampler decides what is kept, with the whole trace in view. Spans go over OTLP/gRPC,
+ * the one port every meshed workload may already reach. The injected init container gets the restricted security
+ * context, so it is admitted in restricted namespaces.
  */
 export class NodeInstrumentation extends Construct {
   /** The value of the injection annotation that selects this resource from any namespace. */
@@ -33,8 +34,8 @@ export class NodeInstrumentation extends Construct {
 
   constructor(scope: Construct, id: string, props: NodeInstrumentationProps) {
     super(scope, id);
-    if (!/^https?:\/\/[^\s/]+:\d+$/.test(props.otlpHttpEndpoint)) {
-      throw new Error(`${this.node.path}: otlpHttpEndpoint must be http(s)://host:port (got ${JSON.stringify(props.otlpHttpEndpoint)})`);
+    if (!/^https?:\/\/[^\s/]+:\d+$/.test(props.otlpGrpcEndpoint)) {
+      throw new Error(`${this.node.path}: otlpGrpcEndpoint must be http(s)://host:port (got ${JSON.stringify(props.otlpGrpcEndpoint)})`);
     }
     const name = props.name ?? "nodejs";
     this.injectAnnotationValue = `${props.namespace}/${name}`;
@@ -47,7 +48,7 @@ export class NodeInstrumentation extends Construct {
         annotations: props.annotations ? { ...props.annotations } : undefined,
       },
       spec: {
-        exporter: { endpoint: props.otlpHttpEndpoint },
+        exporter: { endpoint: props.otlpGrpcEndpoint },
         propagators: [inst.InstrumentationSpecPropagators.TRACECONTEXT, inst.InstrumentationSpecPropagators.BAGGAGE, inst.InstrumentationSpecPropagators.B3MULTI],
         sampler: { type: inst.InstrumentationSpecSamplerType.PARENTBASED_UNDERSCORE_ALWAYS_UNDERSCORE_ON },
         resource: Object.keys(attrs).length ? { resourceAttributes: { ...attrs } } : undefined,
@@ -60,7 +61,7 @@ export class NodeInstrumentation extends Construct {
           seccompProfile: { type: "RuntimeDefault" },
         },
         nodejs: {
-          env: [{ name: "OTEL_EXPORTER_OTLP_PROTOCOL", value: "http/protobuf" }],
+          env: [{ name: "OTEL_EXPORTER_OTLP_PROTOCOL", value: "grpc" }],
           resourceRequirements: {
             requests: { cpu: inst.InstrumentationSpecNodejsResourceRequirementsRequests.fromString("50m"), memory: inst.InstrumentationSpecNodejsResourceRequirementsRequests.fromString("64Mi") },
             limits: { cpu: inst.InstrumentationSpecNodejsResourceRequirementsLimits.fromString("500m"), memory: inst.InstrumentationSpecNodejsResourceRequirementsLimits.fromString("128Mi") },

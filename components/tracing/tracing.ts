@@ -34,8 +34,8 @@ export interface TracingEndpoint {
   readonly grpcPort: number;
   /** OTLP/HTTP port. */
   readonly httpPort: number;
-  /** `http://host:4318`, for SDKs that export OTLP/HTTP. */
-  readonly otlpHttpUrl: string;
+  /** `http://host:4317`, for SDKs that export OTLP/gRPC (the port every traced workload may reach). */
+  readonly otlpGrpcUrl: string;
 }
 
 /** Props of the tracing component. */
@@ -129,11 +129,11 @@ export class TracingComponent extends PlatformComponent {
       config: gatewayConfig({ samplerHeadlessHost: samplerHeadless }),
     });
     if (this.collector.serviceName !== OTEL_COLLECTOR_NODE) throw new Error(`${this.node.path}: the gateway's Service must be '${OTEL_COLLECTOR_NODE}' (got ${this.collector.serviceName})`);
-    this.endpoint = { host: this.collector.host, grpcPort: otlpGrpc.port, httpPort: otlpHttp.port, otlpHttpUrl: `http://${this.collector.host}:${otlpHttp.port}` };
+    this.endpoint = { host: this.collector.host, grpcPort: otlpGrpc.port, httpPort: otlpHttp.port, otlpGrpcUrl: `http://${this.collector.host}:${otlpGrpc.port}` };
 
     this.instrumentation = new NodeInstrumentation(this, "NodeInstrumentation", {
       namespace: ns,
-      otlpHttpEndpoint: this.endpoint.otlpHttpUrl,
+      otlpGrpcEndpoint: this.endpoint.otlpGrpcUrl,
       resourceAttributes: { "deployment.environment": env.name },
     });
 
@@ -166,16 +166,19 @@ export class TracingComponent extends PlatformComponent {
     if (this.storage === "elasticsearch" && props.elasticsearch) graph.connect(JAEGER_NODE, props.elasticsearch.graphNode);
 
     context.onFinalize(() => {
+      // Resolve first, so that edges other components declared (the mesh connects every sidecar) are seen.
+      graph.resolve();
       for (const node of graph.nodes) {
         const sends = node.kind === "service" || this.traced.has(node.id);
         if (sends && node.id !== OTEL_COLLECTOR_NODE && !graph.outgoing(node.id).some((e) => e.to === OTEL_COLLECTOR_NODE)) {
-          graph.connect(node.id, OTEL_COLLECTOR_NODE, ["grpc-otlp", "http-otlp"]);
+          graph.connect(node.id, OTEL_COLLECTOR_NODE, ["grpc-otlp"]);
         }
       }
       if (graph.has(KUBE_APISERVER_NODE)) {
+        const has = (from: string, to: string) => graph.outgoing(from).some((e) => e.to === to);
         for (const op of ["otel-operator", "jaeger-operator"]) {
-          graph.connect(op, KUBE_APISERVER_NODE);
-          graph.connect(KUBE_APISERVER_NODE, op, ["https-webhook"]);
+          if (!has(op, KUBE_APISERVER_NODE)) graph.connect(op, KUBE_APISERVER_NODE);
+          if (!has(KUBE_APISERVER_NODE, op)) graph.connect(KUBE_APISERVER_NODE, op, ["https-webhook"]);
         }
       }
     });

@@ -22,7 +22,7 @@ describe("TracingComponent", () => {
   it("names the gateway so that its Service is otel-collector.observability, the address the mesh sends spans to", () => {
     const { platform, tracing, objects } = build(dev);
     expect(collectorCr(objects, "otel").apiVersion).toBe("opentelemetry.io/v1beta1");
-    expect(tracing.endpoint).toEqual({ host: "otel-collector.observability.svc.cluster.local", grpcPort: 4317, httpPort: 4318, otlpHttpUrl: "http://otel-collector.observability.svc.cluster.local:4318" });
+    expect(tracing.endpoint).toEqual({ host: "otel-collector.observability.svc.cluster.local", grpcPort: 4317, httpPort: 4318, otlpGrpcUrl: "http://otel-collector.observability.svc.cluster.local:4317" });
     const node = platform.graph.node(OTEL_COLLECTOR_NODE);
     expect(node.host).toBe("otel-collector.observability.svc.cluster.local");
     expect(node.ports.map((p) => [p.name, p.port])).toEqual([["grpc-otlp", 4317], ["http-otlp", 4318], ["http-metrics", 8888]]);
@@ -137,14 +137,23 @@ describe("TracingComponent", () => {
   it("lets every business service send spans to the collector, and nothing else reaches it", () => {
     const { platform, objects } = build(dev, { services: ["order", "payment"] });
     expect(platform.graph.incoming(OTEL_COLLECTOR_NODE).map((e) => [e.from, e.ports])).toEqual([
-      ["order", ["grpc-otlp", "http-otlp"]],
-      ["payment", ["grpc-otlp", "http-otlp"]],
+      ["order", ["grpc-otlp"]],
+      ["payment", ["grpc-otlp"]],
     ]);
     const policy = findOne(objects, "NetworkPolicy", "allow-otel-collector", "observability");
     expect(policy.spec.ingress).toHaveLength(2);
     expect(policy.spec.egress).toEqual([expect.objectContaining({ ports: [{ protocol: "TCP", port: 4317 }] })]);
     expect(platform.graph.incoming("otel-sampler").map((e) => e.from)).toEqual(["otel-collector"]);
     expect(platform.graph.incoming(JAEGER_NODE).map((e) => e.from)).toEqual(["otel-sampler"]);
+  });
+
+  it("adds no second edge where another component's finalizer (the mesh's) already connected a workload", () => {
+    const platform = testPlatform(dev);
+    platform.addService({ name: "order", image: "ghcr.io/acme/order:1.0.0" });
+    platform.onFinalize(() => platform.graph.connect("order", OTEL_COLLECTOR_NODE, ["grpc-otlp"]));
+    platform.add((scope, ctx) => new TracingComponent(scope, "Tracing", ctx));
+    platform.finalize();
+    expect(platform.graph.incoming(OTEL_COLLECTOR_NODE)).toEqual([{ from: "order", to: OTEL_COLLECTOR_NODE, ports: ["grpc-otlp"] }]);
   });
 
   it("connects the traced platform components that exist, and only those", () => {
@@ -155,10 +164,11 @@ describe("TracingComponent", () => {
     expect(platform.graph.incoming(OTEL_COLLECTOR_NODE).map((e) => e.from)).toEqual(["gateway"]);
   });
 
-  it("offers Node.js auto-instrumentation that exports OTLP/HTTP to the collector and records every span for the tail sampler", () => {
+  it("offers Node.js auto-instrumentation that exports OTLP/gRPC to the collector and records every span for the tail sampler", () => {
     const { tracing, objects } = build(dev);
     const inst = findOne(objects, "Instrumentation", "nodejs", "observability");
-    expect(inst.spec.exporter).toEqual({ endpoint: "http://otel-collector.observability.svc.cluster.local:4318" });
+    expect(inst.spec.exporter).toEqual({ endpoint: "http://otel-collector.observability.svc.cluster.local:4317" });
+    expect(inst.spec.nodejs.env).toEqual([{ name: "OTEL_EXPORTER_OTLP_PROTOCOL", value: "grpc" }]);
     expect(inst.spec.sampler).toEqual({ type: "parentbased_always_on" });
     expect(inst.spec.propagators).toEqual(["tracecontext", "baggage", "b3multi"]);
     expect(inst.spec.initContainerSecurityContext).toMatchObject({ allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ["ALL"] } });
