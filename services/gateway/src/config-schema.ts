@@ -76,6 +76,9 @@ export interface GatewayConfigFile {
     readonly trusted_proxy_hops?: number;
     /** How long shutdown waits for in-flight requests. @default 25s */
     readonly shutdown_timeout?: Duration;
+    /** How long the gateway keeps accepting (while reporting not ready) after SIGTERM, so that load balancers stop
+     * sending before the listener closes. @default 0s */
+    readonly shutdown_delay?: Duration;
     /** Idle keep-alive sockets kept per upstream. @default 64 */
     readonly upstream_max_idle_sockets?: number;
   };
@@ -187,6 +190,7 @@ export const gatewayConfigSchema = {
         max_header_bytes: { type: "integer", minimum: 1024, maximum: 1048576 },
         trusted_proxy_hops: { type: "integer", minimum: 0, maximum: 10 },
         shutdown_timeout: duration,
+        shutdown_delay: duration,
         upstream_max_idle_sockets: { type: "integer", minimum: 1, maximum: 10000 },
       },
     },

@@ -86,6 +86,7 @@ export interface Settings {
   readonly maxHeaderBytes: number;
   readonly trustedProxyHops: number;
   readonly shutdownTimeoutMs: number;
+  readonly shutdownDelayMs: number;
   readonly upstreamMaxIdleSockets: number;
   readonly jwt?: JwtSettings;
   readonly rateLimit: RateLimitSettings;
@@ -195,20 +196,35 @@ function semanticProblems(c: GatewayConfigFile): string[] {
   });
   const skew = c.authentication?.jwt.clock_skew;
   if (skew && durationMs(skew) > MAX_CLOCK_SKEW_SEC * 1000) problems.push(`authentication.jwt.clock_skew: must be at most 5m (got ${JSON.stringify(skew)})`);
+  return problems;
+}
+
+/** Problems of the process environment the configuration refers to. */
+function environmentProblems(c: GatewayConfigFile): string[] {
   const redis = c.rate_limiting?.redis;
   if (redis?.password_env && process.env[redis.password_env] === undefined) {
-    problems.push(`rate_limiting.redis.password_env: environment variable ${redis.password_env} is not set`);
+    return [`rate_limiting.redis.password_env: environment variable ${redis.password_env} is not set`];
   }
-  return problems;
+  return [];
+}
+
+/**
+ * Every problem of a configuration (schema, then consistency between sections), without looking at the process
+ * environment: what the component checks at synth time, before it writes the ConfigMap.
+ */
+export function configProblems(data: unknown): string[] {
+  const validate = validator();
+  if (!validate(data)) return describeErrors(validate.errors ?? [], data);
+  return semanticProblems(data as GatewayConfigFile);
 }
 
 /** Validates a parsed configuration and converts it into runtime settings; throws ConfigError naming every problem. */
 export function settingsFrom(data: unknown, source = "config"): Settings {
-  const validate = validator();
-  if (!validate(data)) throw new ConfigError(source, describeErrors(validate.errors ?? [], data));
-  const c = data as GatewayConfigFile;
-  const problems = semanticProblems(c);
+  const problems = configProblems(data);
   if (problems.length) throw new ConfigError(source, problems);
+  const c = data as GatewayConfigFile;
+  const envProblems = environmentProblems(c);
+  if (envProblems.length) throw new ConfigError(source, envProblems);
   const g = c.gateway;
   const timeoutMs = durationMs(g.timeout);
   const maxBodyBytes = g.max_body_bytes ?? 1024 * 1024;
@@ -241,6 +257,7 @@ export function settingsFrom(data: unknown, source = "config"): Settings {
     maxHeaderBytes: g.max_header_bytes ?? 16384,
     trustedProxyHops: g.trusted_proxy_hops ?? 1,
     shutdownTimeoutMs: g.shutdown_timeout ? durationMs(g.shutdown_timeout) : 25_000,
+    shutdownDelayMs: g.shutdown_delay ? durationMs(g.shutdown_delay) : 0,
     upstreamMaxIdleSockets: g.upstream_max_idle_sockets ?? 64,
     jwt: j && {
       issuer: j.issuer,

@@ -103,6 +103,10 @@ export class Gateway {
   async stop(): Promise<void> {
     if (this.draining) return;
     this.draining = true;
+    if (this.settings.shutdownDelayMs > 0) {
+      log("info", "not ready; still accepting while load balancers catch up", { delay_ms: this.settings.shutdownDelayMs });
+      await new Promise((resolve) => setTimeout(resolve, this.settings.shutdownDelayMs));
+    }
     log("info", "draining", { inflight: this.inflight });
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();

@@ -28,6 +28,23 @@ describe("gateway lifecycle", () => {
     }
   });
 
+  it("keeps serving, while reporting not ready, for shutdown_delay after SIGTERM", async () => {
+    const upstream = await startUpstream();
+    const gw = await startGateway({ gateway: { shutdown_delay: "700ms" }, routes: [{ path_prefix: "/", service: "up", upstream: upstream.url, auth: { required: false } }] });
+    try {
+      gw.child.kill("SIGTERM");
+      await sleep(200);
+      expect((await request(`${gw.url}/readyz`)).status).toBe(503);
+      const res = await request(`${gw.url}/still`);
+      expect(res.status).toBe(200);
+      expect(res.headers.connection).toBe("close");
+      expect(await gw.stop()).toBe(0);
+    } finally {
+      await gw.stop();
+      await upstream.close();
+    }
+  });
+
   it("starts through npm run start:gateway -- --config FILE", async () => {
     const upstream = await startUpstream();
     const file = writeConfig({ gateway: { port: 0, metrics_port: 0, host: "127.0.0.1", timeout: "1s" }, routes: [{ path_prefix: "/", service: "up", upstream: upstream.url, auth: { required: false } }] }, "g.json");
