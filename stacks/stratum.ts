@@ -4,6 +4,7 @@ import { ObjectStorage } from "../components/object-storage";
 import { GitOpsComponent } from "../components/gitops";
 import { SecurityComponent } from "../components/security";
 import { TracingComponent } from "../components/tracing";
+import { GatewayComponent } from "../components/gateway";
 import { Environment } from "./environments/environment";
 import { Platform } from "./platform";
 import { addReferenceServices } from "./reference-services";
@@ -28,6 +29,7 @@ export function buildPlatform(environment: Environment, options: BuildOptions = 
   platform.add((scope, context) => new MeshComponent(scope, "Mesh", context));
   platform.add((scope, context) => new ObjectStorage(scope, "ObjectStorage", context));
   platform.add((scope, context) => new TracingComponent(scope, "Tracing", context));
+  platform.add((scope, context) => new GatewayComponent(scope, "Gateway", context));
   if (options.referenceServices ?? true) addReferenceServices(platform);
   options.customize?.(platform);
   platform.finalize();
