@@ -21,6 +21,12 @@ imports=(
   "otel-collector:=$crds/opentelemetry-operator-v0.158.0/opentelemetry.io_opentelemetrycollectors.yaml"
   "otel-instrumentation:=$crds/opentelemetry-operator-v0.158.0/opentelemetry.io_instrumentations.yaml"
   "jaeger:=$crds/jaeger-operator-v1.62.0/jaegertracing.io_jaegers.yaml"
+  "monitoring-prometheus:=$crds/prometheus-operator-v0.76.2/monitoring.coreos.com_prometheuses.yaml"
+  "monitoring-alertmanager:=$crds/prometheus-operator-v0.76.2/monitoring.coreos.com_alertmanagers.yaml"
+  "monitoring-servicemonitor:=$crds/prometheus-operator-v0.76.2/monitoring.coreos.com_servicemonitors.yaml"
+  "monitoring-podmonitor:=$crds/prometheus-operator-v0.76.2/monitoring.coreos.com_podmonitors.yaml"
+  "monitoring-prometheusrule:=$crds/prometheus-operator-v0.76.2/monitoring.coreos.com_prometheusrules.yaml"
+  "monitoring-alertmanagerconfig:=$crds/prometheus-operator-v0.76.2/monitoring.coreos.com_alertmanagerconfigs.yaml"
 )
 cd "$here"
 for spec in "${imports[@]}"; do

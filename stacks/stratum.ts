@@ -1,5 +1,6 @@
 import { App } from "cdk8s";
 import { MeshComponent } from "../components/mesh";
+import { MetricsComponent } from "../components/metrics";
 import { ObjectStorage } from "../components/object-storage";
 import { GitOpsComponent } from "../components/gitops";
 import { SecurityComponent } from "../components/security";
@@ -28,6 +29,7 @@ export function buildPlatform(environment: Environment, options: BuildOptions = 
   platform.add((scope, context) => new GitOpsComponent(scope, "GitOps", context));
   platform.add((scope, context) => new MeshComponent(scope, "Mesh", context));
   platform.add((scope, context) => new ObjectStorage(scope, "ObjectStorage", context));
+  platform.add((scope, context) => new MetricsComponent(scope, "Metrics", context));
   platform.add((scope, context) => new TracingComponent(scope, "Tracing", context));
   platform.add((scope, context) => new GatewayComponent(scope, "Gateway", context));
   if (options.referenceServices ?? true) addReferenceServices(platform);

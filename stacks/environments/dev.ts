@@ -49,5 +49,10 @@ export const dev: Environment = {
       retention: "3d",
     },
     logging: { fluentBit: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } }, retention: "3d" },
+    metrics: {
+      prometheus: { replicas: 1, resources: { requests: { cpu: "200m", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } }, storage: "10Gi", retention: "3d" },
+      alertmanager: { replicas: 1, resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { cpu: "200m", memory: "64Mi" } }, storage: "1Gi", retention: "5d" },
+      grafana: { replicas: 1, resources: { requests: { cpu: "50m", memory: "256Mi" }, limits: { cpu: "500m", memory: "256Mi" } } },
+    },
   },
 };

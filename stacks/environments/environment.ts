@@ -257,6 +257,16 @@ export interface MeshSizing {
   readonly tracingSamplingPercent: number;
 }
 
+/** Size of the metrics stack: Prometheus, Alertmanager and Grafana. */
+export interface MetricsSizing {
+  /** Prometheus: replicas (each scrapes everything), resources, volume per replica and how long series are kept. */
+  readonly prometheus: StatefulSizing;
+  /** Alertmanager: replicas (3 form a highly available cluster), resources, volume and how long silences are kept. */
+  readonly alertmanager: StatefulSizing;
+  /** Grafana: replicas and resources (dashboards and datasources are provisioned, so it keeps no state). */
+  readonly grafana: WorkloadSizing;
+}
+
 /** Per-component sizing; every component reads its own entry. */
 export interface ComponentSizing {
   /** Default size of a business service (a service may override its replicas per tier). */
@@ -279,6 +289,8 @@ export interface ComponentSizing {
   readonly redis: RedisSizing;
   /** Elasticsearch and Kibana (log and trace retention come from `logging` and `tracing`). */
   readonly elasticsearch: ElasticsearchSizing;
+  /** Metrics and alerting (Prometheus, Alertmanager, Grafana). */
+  readonly metrics: MetricsSizing;
 }
 
 /**

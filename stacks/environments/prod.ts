@@ -49,5 +49,10 @@ export const prod: Environment = {
       retention: "14d",
     },
     logging: { fluentBit: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } }, retention: "30d" },
+    metrics: {
+      prometheus: { replicas: 2, resources: { requests: { cpu: "1", memory: "8Gi" }, limits: { cpu: "4", memory: "8Gi" } }, storage: "200Gi", retention: "30d" },
+      alertmanager: { replicas: 3, resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "256Mi" } }, storage: "5Gi", retention: "10d" },
+      grafana: { replicas: 1, resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "2", memory: "1Gi" } } },
+    },
   },
 };

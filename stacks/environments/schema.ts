@@ -115,6 +115,9 @@ export const sizingSchema: Record<string, JsonSchema> = {
       kibana: schemas.workload,
     });
   },
+  get metrics(): JsonSchema {
+    return object({ prometheus: schemas.stateful, alertmanager: schemas.stateful, grafana: schemas.workload });
+  },
 };
 
 /** JSON schema of a complete Environment. */

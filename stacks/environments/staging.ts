@@ -49,5 +49,10 @@ export const staging: Environment = {
       retention: "7d",
     },
     logging: { fluentBit: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } }, retention: "7d" },
+    metrics: {
+      prometheus: { replicas: 2, resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } }, storage: "50Gi", retention: "7d" },
+      alertmanager: { replicas: 2, resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "128Mi" } }, storage: "2Gi", retention: "5d" },
+      grafana: { replicas: 1, resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "512Mi" } } },
+    },
   },
 };
