@@ -28,6 +28,7 @@ export interface Config {
   };
   readonly retry: { readonly maxRetries: number; readonly baseDelayMs: number; readonly maxDelayMs: number; readonly jitter: number };
   readonly events: {
+    /** On, off, or `auto`: on exactly when a Dapr sidecar was injected (it sets DAPR_HTTP_PORT). */
     readonly enabled: boolean;
     readonly daprUrl: string;
     readonly pubsub: string;
@@ -72,7 +73,7 @@ export const CONFIG_SCHEMA = obj({
   }),
   retry: obj({ maxRetries: int(0, 100, 3), baseDelayMs: int(0, 3600000, 1000), maxDelayMs: int(0, 86400000, 300000), jitter: { type: "number", minimum: 0, maximum: 1, default: 0.2 } }),
   events: obj({
-    enabled: { type: "boolean", default: false },
+    enabled: { enum: [true, false, "auto"], default: "auto" },
     daprUrl: { type: "string", pattern: "^https?://", default: "http://127.0.0.1:3500" },
     pubsub: { type: "string", minLength: 1, default: "pubsub" },
     topics: { type: "object", additionalProperties: { type: "string", minLength: 1 }, default: {} },
@@ -99,7 +100,9 @@ export function databaseUrlFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   const user = encodeURIComponent(env.POSTGRES_USER ?? "postgres");
   const password = env.POSTGRES_PASSWORD ? `:${encodeURIComponent(env.POSTGRES_PASSWORD)}` : "";
   const db = encodeURIComponent(env.POSTGRES_DATABASE ?? env.POSTGRES_DB ?? "postgres");
-  const ssl = env.POSTGRES_SSLMODE ? `?sslmode=${encodeURIComponent(env.POSTGRES_SSLMODE)}` : "";
+  // libpq semantics: `require` encrypts without verifying the pooler's certificate (node-pg alone would verify it)
+  const mode = env.POSTGRES_SSLMODE;
+  const ssl = !mode ? "" : mode === "verify-full" || mode === "disable" ? `?sslmode=${encodeURIComponent(mode)}` : `?uselibpqcompat=true&sslmode=${encodeURIComponent(mode)}`;
   return `postgres://${user}${password}@${env.POSTGRES_HOST}:${env.POSTGRES_PORT ?? "5432"}/${db}${ssl}`;
 }
 
@@ -114,6 +117,7 @@ export function parseConfig(data: unknown, env: NodeJS.ProcessEnv = {}, source =
   c.storage.bucket ??= env.S3_BUCKET;
   if (env.S3_REGION && !(data as { storage?: { region?: string } })?.storage?.region) c.storage.region = env.S3_REGION;
   c.storage.endpoint ??= env.S3_ENDPOINT || undefined;
+  if (c.events.enabled === "auto") c.events.enabled = Boolean(env.DAPR_HTTP_PORT);
   if (env.DAPR_HTTP_PORT && !(data as { events?: { daprUrl?: string } })?.events?.daprUrl) c.events.daprUrl = `http://127.0.0.1:${env.DAPR_HTTP_PORT}`;
   const problems: string[] = [];
   if (!c.database.url) problems.push("database.url: is required (or set DATABASE_URL, or POSTGRES_HOST with POSTGRES_PORT/DATABASE/USER/PASSWORD)");
