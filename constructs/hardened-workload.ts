@@ -3,7 +3,7 @@ import * as k8s from "./imports/k8s";
 import { imagePinProblem, imageVersion } from "./image";
 import { recommendedLabels, selectorLabels, SUPPRESS_ANNOTATION } from "./labels";
 import { EnvValue, GraphNodeProps, ServicePort } from "./service-graph";
-import { Lazy } from "cdk8s";
+import { ApiObject, Lazy } from "cdk8s";
 import type { Resources, SpreadMode } from "../stacks/environments/environment";
 
 /** A relaxation of one hardened default: typed, with the reason written into the output. */
@@ -95,8 +95,10 @@ export interface HardenedWorkloadProps {
   readonly resources: Resources;
   /** Pod spread across nodes and zones. @default soft on both */
   readonly spread?: { readonly node: SpreadMode; readonly zone: SpreadMode };
-  /** `Deployment` or `StatefulSet`. @default "Deployment" */
-  readonly kind?: "Deployment" | "StatefulSet";
+  /** `Deployment`, `StatefulSet`, or an Argo `Rollout` (progressive delivery; needs `rolloutStrategy`). @default "Deployment" */
+  readonly kind?: "Deployment" | "StatefulSet" | "Rollout";
+  /** The Rollout's `spec.strategy` (canary or blueGreen), for kind `Rollout`. */
+  readonly rolloutStrategy?: Readonly<Record<string, unknown>>;
   /** Persistent claims (StatefulSet only). @default none */
   readonly volumeClaims?: ReadonlyArray<VolumeClaim>;
   /** Command. @default the image's entrypoint */
@@ -209,8 +211,10 @@ export class HardenedWorkload extends Construct {
   readonly host: string;
   /** Ports it exposes (main container and sidecars). */
   readonly ports: ReadonlyArray<ServicePort>;
-  /** The Deployment or StatefulSet. */
-  readonly workload: k8s.KubeDeployment | k8s.KubeStatefulSet;
+  /** The Deployment, StatefulSet or Rollout. */
+  readonly workload: k8s.KubeDeployment | k8s.KubeStatefulSet | ApiObject;
+  private readonly serviceSpec: k8s.ServiceSpec;
+  private readonly meta: { namespace: string; labels: Record<string, string> };
   /** Environment of the main container (sorted by name in the output); grows through `addEnv`. */
   private readonly env: Record<string, EnvValue> = {};
 
@@ -224,6 +228,7 @@ export class HardenedWorkload extends Construct {
     }
     if (!Number.isInteger(props.replicas) || props.replicas < 1) problems.push(`replicas must be an integer >= 1 (got ${props.replicas})`);
     if (props.volumeClaims?.length && props.kind !== "StatefulSet") problems.push("volumeClaims need kind StatefulSet");
+    if ((props.kind === "Rollout") !== Boolean(props.rolloutStrategy)) problems.push("rolloutStrategy goes with kind Rollout, and only with it");
     if (props.automountServiceAccountToken && props.automountServiceAccountToken.reason.trim().length < 10) {
       problems.push(`automountServiceAccountToken.reason must explain why the token is needed (got ${JSON.stringify(props.automountServiceAccountToken.reason)})`);
     }
@@ -259,22 +264,21 @@ export class HardenedWorkload extends Construct {
       automountServiceAccountToken: props.automountServiceAccountToken ? true : false,
     });
 
-    new k8s.KubeService(this, "Service", {
-      metadata: { name: props.name, ...meta },
-      spec: {
-        type: "ClusterIP",
-        clusterIp: props.kind === "StatefulSet" ? "None" : undefined,
-        publishNotReadyAddresses: props.kind === "StatefulSet" ? true : undefined,
-        selector: this.selector,
-        ports: this.ports.map((p) => ({
-          name: p.name,
-          port: p.port,
-          targetPort: k8s.IntOrString.fromString(p.name),
-          protocol: p.transport ?? "TCP",
-          appProtocol: p.protocol,
-        })),
-      },
-    });
+    this.serviceSpec = {
+      type: "ClusterIP",
+      clusterIp: props.kind === "StatefulSet" ? "None" : undefined,
+      publishNotReadyAddresses: props.kind === "StatefulSet" ? true : undefined,
+      selector: this.selector,
+      ports: this.ports.map((p) => ({
+        name: p.name,
+        port: p.port,
+        targetPort: k8s.IntOrString.fromString(p.name),
+        protocol: p.transport ?? "TCP",
+        appProtocol: p.protocol,
+      })),
+    };
+    this.meta = meta;
+    new k8s.KubeService(this, "Service", { metadata: { name: props.name, ...meta }, spec: this.serviceSpec });
 
     const volumes: k8s.Volume[] = [{ name: "tmp", emptyDir: { sizeLimit: k8s.Quantity.fromString("64Mi") } }];
     const mounts: k8s.VolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }];
@@ -364,6 +368,20 @@ export class HardenedWorkload extends Construct {
           })),
         },
       });
+    } else if (props.kind === "Rollout") {
+      // an Argo Rollout is a Deployment with a progressive strategy: same selector, same hardened pod template
+      this.workload = new ApiObject(this, "Rollout", {
+        apiVersion: "argoproj.io/v1alpha1",
+        kind: "Rollout",
+        metadata: objMeta,
+        spec: {
+          replicas: props.autoscaling ? undefined : props.replicas,
+          revisionHistoryLimit: 5,
+          selector: { matchLabels: this.selector },
+          template: k8s.toJson_PodTemplateSpec(template),
+          strategy: props.rolloutStrategy,
+        },
+      });
     } else {
       this.workload = new k8s.KubeDeployment(this, "Deployment", {
         metadata: objMeta,
@@ -381,7 +399,7 @@ export class HardenedWorkload extends Construct {
       new k8s.KubeHorizontalPodAutoscalerV2(this, "Hpa", {
         metadata: { name: props.name, ...meta },
         spec: {
-          scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: props.name },
+          scaleTargetRef: props.kind === "Rollout" ? { apiVersion: "argoproj.io/v1alpha1", kind: "Rollout", name: props.name } : { apiVersion: "apps/v1", kind: "Deployment", name: props.name },
           minReplicas: props.replicas,
           maxReplicas: props.autoscaling.maxReplicas,
           metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: props.autoscaling.targetCpuUtilization ?? 70 } } }],
@@ -394,6 +412,11 @@ export class HardenedWorkload extends Construct {
       metadata: { name: props.name, ...meta },
       spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: this.selector } },
     });
+  }
+
+  /** Adds another Service over the same pods and ports (for example a blue-green preview Service). */
+  addService(name: string): k8s.KubeService {
+    return new k8s.KubeService(this, `Service-${name}`, { metadata: { name, ...this.meta }, spec: { ...this.serviceSpec } });
   }
 
   /** Adds environment variables to the main container; setting a name twice to different values is an error. */

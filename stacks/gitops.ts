@@ -156,9 +156,15 @@ function componentApplication(platform: Platform, c: PlatformComponent, base: st
       project: platform.gitopsProject,
       source: { repoUrl: env.gitops.repoURL, targetRevision: env.gitops.targetRevision, path: base, directory: { include: `${c.componentName}.k8s.yaml` } },
       destination: { server: IN_CLUSTER },
+      // Argo Rollouts moves canary weights, subset labels and Service selectors at run time; self-heal must not undo it
+      ignoreDifferences: [
+        { group: "networking.istio.io", kind: "VirtualService", jqPathExpressions: [".spec.http[].route[].weight"] },
+        { group: "networking.istio.io", kind: "DestinationRule", jqPathExpressions: [".spec.subsets[].labels"] },
+        { group: "", kind: "Service", jqPathExpressions: ['.spec.selector["rollouts-pod-template-hash"]'] },
+      ],
       syncPolicy: {
         automated: { ...env.gitops.automated },
-        syncOptions: ["ServerSideApply=true", "CreateNamespace=false"],
+        syncOptions: ["ServerSideApply=true", "CreateNamespace=false", "RespectIgnoreDifferences=true"],
         retry: { limit: 5, backoff: { duration: "10s", factor: 2, maxDuration: "5m" } },
       },
     },

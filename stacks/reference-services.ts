@@ -14,14 +14,17 @@ export function addReferenceServices(platform: Platform): void {
     image: `${REGISTRY}/order-service:${SAMPLE_VERSION}`,
     consumes: ["payment", "catalog", "customer"],
     replicas: { prod: 4 },
+    maxReplicas: { prod: 12 },
     routes: [{ pathPrefix: "/api/orders", roles: ["customer", "admin"] }],
     team: "checkout",
+    delivery: { strategy: "canary", minSuccessRate: 0.995, maxP99LatencyMs: 400 },
   });
   platform.addService({
     name: "payment",
     image: `${REGISTRY}/payment-service:${SAMPLE_VERSION}`,
     routes: [{ pathPrefix: "/api/payments", roles: ["admin"] }],
     team: "checkout",
+    delivery: { strategy: "blueGreen", minSuccessRate: 0.999, maxP99LatencyMs: 300 },
   });
   platform.addService({
     name: "catalog",

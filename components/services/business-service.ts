@@ -3,6 +3,7 @@ import { HardenedWorkload } from "../../constructs/hardened-workload";
 import { AppProtocol, GraphNodeProps } from "../../constructs/service-graph";
 import type { Resources, Tier } from "../../stacks/environments/environment";
 import { PlatformContext } from "../component";
+import { DeliveryProps, deliveryProblems, previewServiceName, rolloutStrategy } from "./delivery";
 
 /** A route the API gateway exposes for a service. */
 export interface ServiceRoute {
@@ -42,6 +43,10 @@ export interface BusinessServiceProps {
   readonly namespace?: string;
   /** Owning team, for alert routing. @default "platform" */
   readonly team?: string;
+  /** Progressive delivery (Argo Rollouts). @default a plain rolling update */
+  readonly delivery?: DeliveryProps;
+  /** Horizontal autoscaling bounds per tier; the replica count becomes the minimum. @default fixed replicas */
+  readonly maxReplicas?: Partial<Record<Tier, number>>;
 }
 
 /** The environment-variable prefix of a name: `order-history` -> `ORDER_HISTORY`. */
@@ -64,6 +69,8 @@ export class BusinessService extends Construct {
   readonly routes: ReadonlyArray<ServiceRoute>;
   /** Owning team. */
   readonly team: string;
+  /** Progressive delivery, if any. */
+  readonly delivery?: DeliveryProps;
 
   constructor(scope: Construct, id: string, context: PlatformContext, props: BusinessServiceProps) {
     super(scope, id);
@@ -76,6 +83,10 @@ export class BusinessService extends Construct {
     this.name = props.name;
     this.routes = props.routes ?? [];
     this.team = props.team ?? "platform";
+    this.delivery = props.delivery;
+    const deliveryIssues = props.delivery ? deliveryProblems(props.delivery) : [];
+    if (deliveryIssues.length) throw new Error(`${this.node.path}: ${deliveryIssues.join("; ")}`);
+    const maxReplicas = props.maxReplicas?.[env.tier];
     for (const r of this.routes) {
       if (!/^\/[A-Za-z0-9._~\/-]*$/.test(r.pathPrefix)) throw new Error(`${this.node.path}: route pathPrefix must start with / and use URL path characters (got ${JSON.stringify(r.pathPrefix)})`);
     }
@@ -93,7 +104,11 @@ export class BusinessService extends Construct {
       ],
       env: { PORT: String(port), METRICS_PORT: String(metricsPort), ...props.env },
       podLabels: { "stratum.dev/team": this.team },
+      kind: props.delivery ? "Rollout" : "Deployment",
+      rolloutStrategy: props.delivery ? rolloutStrategy(props.name, props.delivery, env.sizing.delivery) : undefined,
+      autoscaling: maxReplicas ? { maxReplicas } : undefined,
     });
+    if (props.delivery?.strategy === "blueGreen") this.workload.addService(previewServiceName(props.name));
     const scheme = props.protocol === "grpc" ? "grpc" : "http";
     const url = `${scheme}://${this.workload.host}:${port}`;
     this.graphNode = context.graph.addNode(

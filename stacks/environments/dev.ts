@@ -49,6 +49,22 @@ export const dev: Environment = {
       retention: "3d",
     },
     logging: { fluentBit: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } }, retention: "3d" },
+    redis: {
+      replicas: 1,
+      resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "128Mi" } },
+      storage: "1Gi",
+      maxmemory: "96Mi",
+      sentinel: { replicas: 1, quorum: 1, resources: { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } } },
+    },
+    elasticsearch: {
+      masters: { count: 0, resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } }, storage: "2Gi" },
+      hot: { count: 1, resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } }, storage: "10Gi" },
+      warm: { count: 0, resources: { requests: { cpu: "250m", memory: "2Gi" }, limits: { cpu: "1", memory: "2Gi" } }, storage: "10Gi" },
+      heapPercent: 50,
+      warmAfter: "1d",
+      snapshotRetention: "3d",
+      kibana: { replicas: 1, resources: { requests: { cpu: "100m", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } } },
+    },
     metrics: {
       prometheus: { replicas: 1, resources: { requests: { cpu: "200m", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } }, storage: "10Gi", retention: "3d" },
       alertmanager: { replicas: 1, resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { cpu: "200m", memory: "64Mi" } }, storage: "1Gi", retention: "5d" },

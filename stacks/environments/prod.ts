@@ -49,6 +49,22 @@ export const prod: Environment = {
       retention: "14d",
     },
     logging: { fluentBit: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } }, retention: "30d" },
+    redis: {
+      replicas: 3,
+      resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } },
+      storage: "16Gi",
+      maxmemory: "1536Mi",
+      sentinel: { replicas: 3, quorum: 2, resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "64Mi" } } },
+    },
+    elasticsearch: {
+      masters: { count: 3, resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "1", memory: "2Gi" } }, storage: "10Gi" },
+      hot: { count: 3, resources: { requests: { cpu: "2", memory: "8Gi" }, limits: { cpu: "4", memory: "8Gi" } }, storage: "200Gi" },
+      warm: { count: 2, resources: { requests: { cpu: "1", memory: "8Gi" }, limits: { cpu: "2", memory: "8Gi" } }, storage: "500Gi" },
+      heapPercent: 50,
+      warmAfter: "3d",
+      snapshotRetention: "30d",
+      kibana: { replicas: 2, resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } } },
+    },
     metrics: {
       prometheus: { replicas: 2, resources: { requests: { cpu: "1", memory: "8Gi" }, limits: { cpu: "4", memory: "8Gi" } }, storage: "200Gi", retention: "30d" },
       alertmanager: { replicas: 3, resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "256Mi" } }, storage: "5Gi", retention: "10d" },

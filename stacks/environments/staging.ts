@@ -49,6 +49,22 @@ export const staging: Environment = {
       retention: "7d",
     },
     logging: { fluentBit: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } }, retention: "7d" },
+    redis: {
+      replicas: 2,
+      resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+      storage: "4Gi",
+      maxmemory: "384Mi",
+      sentinel: { replicas: 3, quorum: 2, resources: { requests: { cpu: "20m", memory: "32Mi" }, limits: { cpu: "200m", memory: "64Mi" } } },
+    },
+    elasticsearch: {
+      masters: { count: 0, resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "1", memory: "2Gi" } }, storage: "5Gi" },
+      hot: { count: 2, resources: { requests: { cpu: "1", memory: "4Gi" }, limits: { cpu: "2", memory: "4Gi" } }, storage: "50Gi" },
+      warm: { count: 1, resources: { requests: { cpu: "500m", memory: "4Gi" }, limits: { cpu: "2", memory: "4Gi" } }, storage: "100Gi" },
+      heapPercent: 50,
+      warmAfter: "2d",
+      snapshotRetention: "7d",
+      kibana: { replicas: 1, resources: { requests: { cpu: "200m", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } } },
+    },
     metrics: {
       prometheus: { replicas: 2, resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } }, storage: "50Gi", retention: "7d" },
       alertmanager: { replicas: 2, resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "128Mi" } }, storage: "2Gi", retention: "5d" },

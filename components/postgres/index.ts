@@ -1,0 +1,14 @@
+export { Postgres, POSTGRES_NODE, POSTGRES_RO_NODE, POSTGRES_INSTANCES_NODE, POSTGRES_PRIMARY_NODE, POSTGRES_NAMESPACE, POSTGRES_IMAGE, RESERVED_CONNECTIONS, retentionDays } from "./postgres";
+export type { PostgresProps, PointInTimeRecovery, PostgresConnection } from "./postgres";
+export { PostgresCluster, instanceSelector, barmanObjectStore, recoverySource } from "./cluster";
+export type { PostgresClusterProps, BackupStore, ManagedRole } from "./cluster";
+export { PostgresPooler, poolerSelector, POOLER_PORT, POOLER_METRICS_PORT } from "./pooler";
+export type { PostgresPoolerProps } from "./pooler";
+export { CloudNativePgOperator, CNPG_VERSION, CNPG_CHART, CNPG_NAMESPACE, CNPG_OPERATOR_NODE, CNPG_OPERATOR_NAME } from "./operator";
+export type { CloudNativePgOperatorProps } from "./operator";
+export { renderParameters, quantityToMiB, pgMemory } from "./parameters";
+export type { PostgresParameters } from "./parameters";
+export { renderPgBouncer, serverConnectionsPerPool } from "./pgbouncer";
+export type { PgBouncerSettings, PoolMode, RenderedPgBouncer } from "./pgbouncer";
+export { databaseBootstrapSql, sqlName, quoteIdent } from "./databases";
+export type { ConsumerDatabase } from "./databases";
