@@ -7,6 +7,7 @@ import { recommendedLabels } from "../../constructs/labels";
 import { NODE_BASE_IMAGE, NODE_UID, RuntimeAsset } from "../../constructs/runtime-asset";
 import { GraphNodeProps } from "../../constructs/service-graph";
 import { PlatformComponent, PlatformContext, SyncWave } from "../component";
+import { MeshComponent } from "../mesh";
 import { ServicesComponent } from "../services";
 import { BusinessService } from "../services/business-service";
 import { GatewayCircuitBreaker, gatewayConfig, GatewayRateLimits, GatewayRoute, renderGatewayConfig } from "./gateway-config";
@@ -58,6 +59,7 @@ export class GatewayComponent extends PlatformComponent {
   readonly jwt: GatewayJwt;
   private readonly extraRoutes: GatewayRoute[];
   private readonly props: GatewayProps;
+  private readonly mesh?: MeshComponent;
   private renderedConfig?: string;
 
   constructor(scope: Construct, id: string, context: PlatformContext, props: GatewayProps = {}) {
@@ -73,7 +75,11 @@ export class GatewayComponent extends PlatformComponent {
     }
     if (problems.length) throw new Error(`${this.node.path}: ${problems.join("; ")}`);
     this.props = { ...props, timeout };
-    this.extraRoutes = [...(props.routes ?? [])];
+    this.extraRoutes = [];
+    // The edge checks tokens with exactly these settings, and knows the gateway's own routes besides the services'.
+    this.mesh = context.find(MeshComponent);
+    this.mesh?.useJwt({ issuer: this.jwt.issuer, jwksUri: this.jwt.jwksUri, audiences: this.jwt.audiences });
+    for (const r of props.routes ?? []) this.addRoute(r);
 
     const namespace = context.ensureNamespace({ name: GATEWAY_NAMESPACE, component: "api-gateway" });
     const sizing = env.sizing.gateway;
@@ -110,6 +116,7 @@ export class GatewayComponent extends PlatformComponent {
   /** Adds a route besides the business services' own. */
   addRoute(route: GatewayRoute): void {
     this.extraRoutes.push(route);
+    this.mesh?.addEdgeRoute({ pathPrefix: route.pathPrefix, auth: route.auth, roles: route.roles });
   }
 
   /** The rendered `gateway.yaml` (available once the platform is finalized). */
