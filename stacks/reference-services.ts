@@ -12,7 +12,7 @@ export function addReferenceServices(platform: Platform): void {
   platform.addService({
     name: "order",
     image: `${REGISTRY}/order-service:${SAMPLE_VERSION}`,
-    consumes: ["payment", "catalog", "customer"],
+    consumes: ["payment", "catalog", "customer", "postgres"],
     replicas: { prod: 4 },
     maxReplicas: { prod: 12 },
     routes: [{ pathPrefix: "/api/orders", roles: ["customer", "admin"] }],
@@ -22,6 +22,7 @@ export function addReferenceServices(platform: Platform): void {
   platform.addService({
     name: "payment",
     image: `${REGISTRY}/payment-service:${SAMPLE_VERSION}`,
+    consumes: ["postgres"],
     routes: [{ pathPrefix: "/api/payments", roles: ["admin"] }],
     team: "checkout",
     delivery: { strategy: "blueGreen", minSuccessRate: 0.999, maxP99LatencyMs: 300 },
@@ -35,6 +36,7 @@ export function addReferenceServices(platform: Platform): void {
   platform.addService({
     name: "customer",
     image: `${REGISTRY}/customer-service:${SAMPLE_VERSION}`,
+    consumes: ["postgres"],
     routes: [{ pathPrefix: "/api/customers", roles: ["customer", "admin"] }],
     team: "storefront",
   });

@@ -2,6 +2,7 @@ import { App } from "cdk8s";
 import { MeshComponent } from "../components/mesh";
 import { MetricsComponent } from "../components/metrics";
 import { ObjectStorage } from "../components/object-storage";
+import { Postgres } from "../components/postgres";
 import { RedisComponent } from "../components/redis";
 import { GitOpsComponent } from "../components/gitops";
 import { SecurityComponent } from "../components/security";
@@ -30,6 +31,7 @@ export function buildPlatform(environment: Environment, options: BuildOptions = 
   platform.add((scope, context) => new GitOpsComponent(scope, "GitOps", context));
   platform.add((scope, context) => new MeshComponent(scope, "Mesh", context));
   platform.add((scope, context) => new ObjectStorage(scope, "ObjectStorage", context));
+  platform.add((scope, context) => new Postgres(scope, "Postgres", context));
   platform.add((scope, context) => new RedisComponent(scope, "Redis", context));
   platform.add((scope, context) => new MetricsComponent(scope, "Metrics", context));
   platform.add((scope, context) => new TracingComponent(scope, "Tracing", context));

@@ -37,7 +37,7 @@ export const staging: Environment = {
       storage: "20Gi",
       walStorage: "5Gi",
       backupRetention: "14d",
-      pooler: { instances: 2, readOnly: false, defaultPoolSize: 20, maxClientConnections: 500, resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "128Mi" } } },
+      pooler: { instances: 2, readOnly: false, defaultPoolSize: 10, maxClientConnections: 500, resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "128Mi" } } },
     },
     tracing: {
       collector: { replicas: 2, resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "256Mi" } } },
