@@ -378,7 +378,14 @@ export class HardenedWorkload extends Construct {
           replicas: props.autoscaling ? undefined : props.replicas,
           revisionHistoryLimit: 5,
           selector: { matchLabels: this.selector },
-          template: k8s.toJson_PodTemplateSpec(template),
+          // the main container's env grows until synthesis (addEnv), so the template is rendered then
+          template: Lazy.any({
+            produce: () => {
+              const env = envVars(Object.keys(this.env).length ? this.env : undefined);
+              const containers = [{ ...main, env }, ...sidecars];
+              return k8s.toJson_PodTemplateSpec({ ...template, spec: { ...podSpec, containers } });
+            },
+          }),
           strategy: props.rolloutStrategy,
         },
       });

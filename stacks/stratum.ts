@@ -8,6 +8,7 @@ import { GitOpsComponent } from "../components/gitops";
 import { SecurityComponent } from "../components/security";
 import { TracingComponent } from "../components/tracing";
 import { GatewayComponent } from "../components/gateway";
+import { TasksComponent } from "../components/tasks";
 import { Environment } from "./environments/environment";
 import { Platform } from "./platform";
 import { addReferenceServices } from "./reference-services";
@@ -36,6 +37,7 @@ export function buildPlatform(environment: Environment, options: BuildOptions = 
   platform.add((scope, context) => new MetricsComponent(scope, "Metrics", context));
   platform.add((scope, context) => new TracingComponent(scope, "Tracing", context));
   platform.add((scope, context) => new GatewayComponent(scope, "Gateway", context));
+  platform.add((scope, context) => new TasksComponent(scope, "Tasks", context));
   if (options.referenceServices ?? true) addReferenceServices(platform);
   options.customize?.(platform);
   platform.finalize();

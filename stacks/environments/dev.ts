@@ -13,6 +13,7 @@ export const dev: Environment = {
   network: { vpcCidr: "10.10.0.0/16", apiServer: { cidrs: ["10.10.0.0/16"], port: 443 } },
   sizing: {
     services: { replicas: 1, resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "128Mi" } } },
+    tasks: { replicas: 1, maxReplicas: 2, workerConcurrency: 2, maxUploadBytes: 100 * 1024 * 1024, resources: { requests: { cpu: "50m", memory: "256Mi" }, limits: { cpu: "500m", memory: "256Mi" } } },
     gateway: { minReplicas: 1, maxReplicas: 2, targetCpuUtilization: 70, resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "128Mi" } } },
     operators: { replicas: 1, resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } } },
     mesh: {

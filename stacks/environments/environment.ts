@@ -267,10 +267,26 @@ export interface MetricsSizing {
   readonly grafana: WorkloadSizing;
 }
 
+/** Size of the task orchestrator: each replica serves the API and runs `workerConcurrency` queue workers. */
+export interface TasksSizing {
+  /** Minimum replicas. */
+  readonly replicas: number;
+  /** Autoscaling ceiling (CPU); equal to `replicas` for a fixed count. */
+  readonly maxReplicas: number;
+  /** Requests and limits per replica (an upload holds about three 5 MiB parts in memory). */
+  readonly resources: Resources;
+  /** Tasks one replica runs at the same time. */
+  readonly workerConcurrency: number;
+  /** Largest file upload, bytes (refused with 413 beyond). */
+  readonly maxUploadBytes: number;
+}
+
 /** Per-component sizing; every component reads its own entry. */
 export interface ComponentSizing {
   /** Default size of a business service (a service may override its replicas per tier). */
   readonly services: WorkloadSizing;
+  /** The task orchestrator (API and workers). */
+  readonly tasks: TasksSizing;
   /** The API gateway: its HPA's bounds and target, and each replica's resources. */
   readonly gateway: AutoscaledSizing;
   /** Controllers of the platform's operators (cert-manager, External Secrets): replicas and resources of each. */

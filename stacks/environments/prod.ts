@@ -13,6 +13,7 @@ export const prod: Environment = {
   network: { vpcCidr: "10.30.0.0/16", apiServer: { cidrs: ["10.30.0.0/16"], port: 443 } },
   sizing: {
     services: { replicas: 3, resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "2", memory: "512Mi" } } },
+    tasks: { replicas: 3, maxReplicas: 10, workerConcurrency: 8, maxUploadBytes: 1024 * 1024 * 1024, resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "2", memory: "512Mi" } } },
     gateway: { minReplicas: 3, maxReplicas: 12, targetCpuUtilization: 65, resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "2", memory: "256Mi" } } },
     operators: { replicas: 2, resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } } },
     mesh: {

@@ -40,6 +40,15 @@ export const schemas = {
 /** The sizing entries, one per component; components extend this table as they are added. */
 export const sizingSchema: Record<string, JsonSchema> = {
   services: schemas.workload,
+  get tasks(): JsonSchema {
+    return object({
+      replicas: schemas.replicas,
+      maxReplicas: schemas.replicas,
+      resources: schemas.resources,
+      workerConcurrency: { type: "integer", minimum: 1, maximum: 256 },
+      maxUploadBytes: { type: "integer", minimum: 1024, maximum: 5 * 1024 * 1024 * 1024 * 1024 },
+    });
+  },
   get gateway(): JsonSchema {
     return object({ minReplicas: schemas.replicas, maxReplicas: schemas.replicas, targetCpuUtilization: { type: "integer", minimum: 10, maximum: 95 }, resources: schemas.resources });
   },

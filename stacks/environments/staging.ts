@@ -13,6 +13,7 @@ export const staging: Environment = {
   network: { vpcCidr: "10.20.0.0/16", apiServer: { cidrs: ["10.20.0.0/16"], port: 443 } },
   sizing: {
     services: { replicas: 2, resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "256Mi" } } },
+    tasks: { replicas: 2, maxReplicas: 4, workerConcurrency: 4, maxUploadBytes: 512 * 1024 * 1024, resources: { requests: { cpu: "100m", memory: "384Mi" }, limits: { cpu: "1", memory: "384Mi" } } },
     gateway: { minReplicas: 2, maxReplicas: 4, targetCpuUtilization: 70, resources: { requests: { cpu: "100m", memory: "192Mi" }, limits: { cpu: "1", memory: "192Mi" } } },
     operators: { replicas: 1, resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } } },
     mesh: {

@@ -75,14 +75,14 @@ export class NetworkPolicyModel {
   ingress(src: PodView, dst: PodView, port: Port): boolean {
     const pols = this.selecting(dst, "Ingress");
     if (pols.length === 0) return true;
-    return pols.some((p) => (p.spec.ingress ?? []).some((r: any) => portAllowed(r.ports, port) && (!r.from || r.from.length === 0 || r.from.some((peer: any) => this.peerMatches(peer, p.metadata.namespace, src)))));
+    return pols.some((p) => (p.spec.ingress ?? []).some((r: any) => portAllowed(r.ports, port) && (!r.from || r.from.length === 0 || r.from.some((peer: any) => this.peerMatches(peer, p.metadata.namespace as string, src)))));
   }
 
   /** Whether `src` may open a connection to the pod `dst` on the port. */
   egress(src: PodView, dst: PodView, port: Port): boolean {
     const pols = this.selecting(src, "Egress");
     if (pols.length === 0) return true;
-    return pols.some((p) => (p.spec.egress ?? []).some((r: any) => portAllowed(r.ports, port) && (!r.to || r.to.length === 0 || r.to.some((peer: any) => this.peerMatches(peer, p.metadata.namespace, dst)))));
+    return pols.some((p) => (p.spec.egress ?? []).some((r: any) => portAllowed(r.ports, port) && (!r.to || r.to.length === 0 || r.to.some((peer: any) => this.peerMatches(peer, p.metadata.namespace as string, dst)))));
   }
 
   /** Whether `src` may open a connection to the IP block exactly as declared (an external node: CIDR and exceptions). */

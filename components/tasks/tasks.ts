@@ -1,0 +1,129 @@
+import { createHash } from "node:crypto";
+import { Construct } from "constructs";
+import { HardenedWorkload } from "../../constructs/hardened-workload";
+import * as k8s from "../../constructs/imports/k8s";
+import { recommendedLabels } from "../../constructs/labels";
+import { NODE_BASE_IMAGE, NODE_UID, RuntimeAsset } from "../../constructs/runtime-asset";
+import { GraphNodeProps } from "../../constructs/service-graph";
+import { PlatformComponent, PlatformContext, SyncWave } from "../component";
+import { orchestratorConfig } from "./orchestrator-config";
+
+/** Graph id of the task orchestrator (agreed across components). */
+export const TASK_ORCHESTRATOR_NODE = "task-orchestrator";
+/** Namespace of the task orchestrator. */
+export const TASKS_NAMESPACE = "tasks";
+/** Name of the ConfigMap that holds `config.json`. */
+export const TASKS_CONFIG_MAP = "task-orchestrator-config";
+const CONFIG_DIR = "/etc/task-orchestrator";
+const PORT = 8080;
+const METRICS_PORT = 9090;
+
+/** Props of the tasks component; sizes come from `sizing.tasks` of the environment. */
+export interface TasksProps {
+  /** Seconds a worker's lease lasts; a killed worker's task is retried by another after this. @default 30 */
+  readonly leaseSeconds?: number;
+  /** Retries of a failed task before it fails for good. @default 3 */
+  readonly maxRetries?: number;
+  /** First retry delay, doubled on each further retry. @default 1000 */
+  readonly retryBaseDelayMs?: number;
+  /** The Dapr pub/sub component that carries the status events. @default "events" */
+  readonly pubsubName?: string;
+  /** Seconds a stopping pod lets running tasks finish before leaving them to lease expiry. @default 25 */
+  readonly drainSeconds?: number;
+}
+
+/**
+ * The task orchestrator (`dist/<env>/tasks.k8s.yaml`): the task-orchestrator runtime service as a content-hashed
+ * asset on the pinned Node base image, in a hardened, autoscaled Deployment (Service, HPA, PDB) in the `tasks`
+ * namespace, with its config file as a ConfigMap checked against the service's own schema. Each replica serves the
+ * API and runs `sizing.tasks.workerConcurrency` workers on the PostgreSQL queue. In the graph it is
+ * `task-orchestrator` (http 8080, http-metrics 9090), consuming `postgres` and `object-storage` when the platform
+ * has them, which hands it POSTGRES_* and S3_* through the graph.
+ */
+export class TasksComponent extends PlatformComponent {
+  /** The workload. */
+  readonly workload: HardenedWorkload;
+  /** The bundle asset. */
+  readonly asset: RuntimeAsset;
+  /** Its graph node. */
+  readonly graphNode: GraphNodeProps;
+  /** The rendered config file. */
+  readonly configText: string;
+  /** In-cluster URL of the API. */
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, context: PlatformContext, props: TasksProps = {}) {
+    super(scope, id, context, { name: "tasks", syncWave: SyncWave.WORKLOADS });
+    const env = context.environment;
+    const sizing = env.sizing.tasks;
+    const problems: string[] = [];
+    const leaseSeconds = props.leaseSeconds ?? 30;
+    const drainSeconds = props.drainSeconds ?? 25;
+    if (!Number.isInteger(leaseSeconds) || leaseSeconds < 3 || leaseSeconds > 3600) problems.push(`leaseSeconds must be an integer 3-3600 (got ${leaseSeconds})`);
+    if (!Number.isInteger(drainSeconds) || drainSeconds < 0 || drainSeconds > 3600) problems.push(`drainSeconds must be an integer 0-3600 (got ${drainSeconds})`);
+    if (props.maxRetries !== undefined && (!Number.isInteger(props.maxRetries) || props.maxRetries < 0 || props.maxRetries > 100)) problems.push(`maxRetries must be an integer 0-100 (got ${props.maxRetries})`);
+    if (sizing.maxReplicas < sizing.replicas) problems.push(`sizing.tasks.maxReplicas must be >= sizing.tasks.replicas (${sizing.maxReplicas} < ${sizing.replicas})`);
+    if (problems.length) throw new Error(`${this.node.path}: ${problems.join("; ")}`);
+
+    const config = orchestratorConfig(
+      {
+        port: PORT,
+        metricsPort: METRICS_PORT,
+        workerConcurrency: sizing.workerConcurrency,
+        maxUploadBytes: sizing.maxUploadBytes,
+        leaseSeconds,
+        maxRetries: props.maxRetries ?? 3,
+        retryBaseDelayMs: props.retryBaseDelayMs ?? 1000,
+        pubsubName: props.pubsubName ?? "events",
+        drainSeconds,
+      },
+      this.node.path,
+    );
+    this.configText = JSON.stringify(config, null, 2) + "\n";
+    const configHash = createHash("sha256").update(this.configText).digest("hex").slice(0, 10);
+
+    const namespace = context.ensureNamespace({ name: TASKS_NAMESPACE, component: "task-orchestration" });
+    this.asset = new RuntimeAsset(this, "Asset", { service: "task-orchestrator", namespace });
+    new k8s.KubeConfigMap(this, "Config", {
+      metadata: {
+        name: TASKS_CONFIG_MAP,
+        namespace,
+        labels: recommendedLabels({ name: "task-orchestrator", component: "task-orchestration", instance: TASKS_CONFIG_MAP }),
+        annotations: { "stratum.dev/config-sha256": configHash },
+      },
+      data: { "config.json": this.configText },
+    });
+    this.workload = new HardenedWorkload(this, "Workload", {
+      name: "task-orchestrator",
+      namespace,
+      component: "task-orchestration",
+      image: NODE_BASE_IMAGE,
+      runAsUser: NODE_UID,
+      command: [...this.asset.command, "--config", `${CONFIG_DIR}/config.json`],
+      ports: [
+        { name: "http", port: PORT, protocol: "http" },
+        { name: "http-metrics", port: METRICS_PORT, protocol: "http", metrics: true },
+      ],
+      replicas: sizing.replicas,
+      autoscaling: sizing.maxReplicas > sizing.replicas ? { maxReplicas: sizing.maxReplicas } : undefined,
+      resources: sizing.resources,
+      spread: { node: env.ha.nodeSpread, zone: env.ha.zoneSpread },
+      volumes: [this.asset.volume, { name: "config", configMap: TASKS_CONFIG_MAP, mountPath: CONFIG_DIR }],
+      env: { NODE_ENV: "production" },
+      podAnnotations: { "stratum.dev/asset-sha256": this.asset.hash, "stratum.dev/config-sha256": configHash },
+      // running tasks get the drain time, plus room for the HTTP server and the event outbox to close
+      terminationGracePeriodSeconds: drainSeconds + 10,
+    });
+    this.url = `http://${this.workload.host}:${PORT}`;
+    this.graphNode = context.graph.addNode(
+      this.workload.graphNode(TASK_ORCHESTRATOR_NODE, "component", this, { connection: () => ({ TASK_ORCHESTRATOR_URL: this.url }) }),
+    );
+    // PostgreSQL and object storage may be absent from a trimmed platform; the orchestrator needs the database to
+    // start, so only connect to what exists.
+    context.onFinalize(() => {
+      for (const target of ["postgres", "object-storage"]) {
+        if (context.graph.has(target)) context.graph.connect(TASK_ORCHESTRATOR_NODE, target);
+      }
+    });
+  }
+}
