@@ -31,8 +31,8 @@ export interface PostgresParameters {
   readonly idleInTransactionSessionTimeoutMin?: number;
   /** Abort statements running longer than this many seconds; 0 disables. @default 0 */
   readonly statementTimeoutSec?: number;
-  /** Compress full-page writes in WAL. @default true */
-  readonly walCompression?: boolean;
+  /** Compression of full-page writes in WAL (PostgreSQL 15+ names the method). @default "lz4" (fast, built into the operand images) */
+  readonly walCompression?: "off" | "pglz" | "lz4" | "zstd";
   /** Other settings by their PostgreSQL name; the operator's own and Stratum's typed ones are refused here. @default none */
   readonly extra?: Readonly<Record<string, string>>;
 }
@@ -132,7 +132,7 @@ export function renderParameters(resources: Resources, walStorage: string, p: Po
     log_min_duration_statement: pgMillis(values.logMinDurationStatement),
     idle_in_transaction_session_timeout: pgMillis(values.idleInTransaction * 60000),
     statement_timeout: pgMillis(values.statementTimeout * 1000),
-    wal_compression: (p.walCompression ?? true) ? "on" : "off",
+    wal_compression: p.walCompression ?? "lz4",
     ...p.extra,
   };
 }

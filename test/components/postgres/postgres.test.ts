@@ -48,7 +48,7 @@ describe("Postgres cluster by tier", () => {
       effective_cache_size: "6GB",
       max_connections: "512",
       max_wal_size: "5GB",
-      wal_compression: "on",
+      wal_compression: "lz4",
     });
   });
 
