@@ -9,6 +9,7 @@ import { SecurityComponent } from "../components/security";
 import { TracingComponent } from "../components/tracing";
 import { GatewayComponent } from "../components/gateway";
 import { TasksComponent } from "../components/tasks";
+import { DeliveryComponent } from "../components/delivery";
 import { Environment } from "./environments/environment";
 import { Platform } from "./platform";
 import { addReferenceServices } from "./reference-services";
@@ -38,6 +39,7 @@ export function buildPlatform(environment: Environment, options: BuildOptions = 
   platform.add((scope, context) => new TracingComponent(scope, "Tracing", context));
   platform.add((scope, context) => new GatewayComponent(scope, "Gateway", context));
   platform.add((scope, context) => new TasksComponent(scope, "Tasks", context));
+  platform.add((scope, context) => new DeliveryComponent(scope, "Delivery", context, { services: () => platform.services }));
   if (options.referenceServices ?? true) addReferenceServices(platform);
   options.customize?.(platform);
   platform.finalize();

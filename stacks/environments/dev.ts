@@ -16,6 +16,7 @@ export const dev: Environment = {
     tasks: { replicas: 1, maxReplicas: 2, workerConcurrency: 2, maxUploadBytes: 100 * 1024 * 1024, resources: { requests: { cpu: "50m", memory: "256Mi" }, limits: { cpu: "500m", memory: "256Mi" } } },
     gateway: { minReplicas: 1, maxReplicas: 2, targetCpuUtilization: 70, resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "128Mi" } } },
     operators: { replicas: 1, resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } } },
+    delivery: { canarySteps: [{ weight: 50, pause: "1m" }], analysisInterval: "30s", failureLimit: 1, controller: { replicas: 1, resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { cpu: "200m", memory: "128Mi" } } } },
     mesh: {
       istiod: { minReplicas: 1, maxReplicas: 2, targetCpuUtilization: 80, resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "512Mi" } } },
       ingressGateway: { minReplicas: 1, maxReplicas: 2, targetCpuUtilization: 80, resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "128Mi" } } },

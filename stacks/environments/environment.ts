@@ -281,6 +281,26 @@ export interface TasksSizing {
   readonly maxUploadBytes: number;
 }
 
+/** One canary step: the share of traffic the new version gets, and how long it is watched before the next step. */
+export interface CanaryStep {
+  /** Percentage of requests (1-100). */
+  readonly weight: number;
+  /** How long to hold this step, e.g. `5m`. */
+  readonly pause: string;
+}
+
+/** How a new version of a business service reaches users. */
+export interface DeliverySizing {
+  /** Canary steps, in order; full traffic follows the last one. */
+  readonly canarySteps: ReadonlyArray<CanaryStep>;
+  /** How often the analysis measures the new version. */
+  readonly analysisInterval: string;
+  /** Failed measurements that abort the rollout and send all traffic back to the stable version. */
+  readonly failureLimit: number;
+  /** The Rollouts controller's replicas and resources. */
+  readonly controller: WorkloadSizing;
+}
+
 /** Per-component sizing; every component reads its own entry. */
 export interface ComponentSizing {
   /** Default size of a business service (a service may override its replicas per tier). */
@@ -291,6 +311,8 @@ export interface ComponentSizing {
   readonly gateway: AutoscaledSizing;
   /** Controllers of the platform's operators (cert-manager, External Secrets): replicas and resources of each. */
   readonly operators: WorkloadSizing;
+  /** Progressive delivery of business services. */
+  readonly delivery: DeliverySizing;
   /** The Istio mesh. */
   readonly mesh: MeshSizing;
   /** Object storage buckets. */

@@ -16,6 +16,7 @@ export const prod: Environment = {
     tasks: { replicas: 3, maxReplicas: 10, workerConcurrency: 8, maxUploadBytes: 1024 * 1024 * 1024, resources: { requests: { cpu: "250m", memory: "512Mi" }, limits: { cpu: "2", memory: "512Mi" } } },
     gateway: { minReplicas: 3, maxReplicas: 12, targetCpuUtilization: 65, resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "2", memory: "256Mi" } } },
     operators: { replicas: 2, resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } } },
+    delivery: { canarySteps: [{ weight: 10, pause: "5m" }, { weight: 25, pause: "5m" }, { weight: 50, pause: "10m" }], analysisInterval: "1m", failureLimit: 2, controller: { replicas: 2, resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } } } },
     mesh: {
       istiod: { minReplicas: 3, maxReplicas: 5, targetCpuUtilization: 70, resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { cpu: "2", memory: "2Gi" } } },
       ingressGateway: { minReplicas: 3, maxReplicas: 10, targetCpuUtilization: 70, resources: { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "2", memory: "512Mi" } } },

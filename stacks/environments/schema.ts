@@ -53,6 +53,14 @@ export const sizingSchema: Record<string, JsonSchema> = {
     return object({ minReplicas: schemas.replicas, maxReplicas: schemas.replicas, targetCpuUtilization: { type: "integer", minimum: 10, maximum: 95 }, resources: schemas.resources });
   },
   operators: schemas.workload,
+  get delivery(): JsonSchema {
+    return object({
+      canarySteps: { type: "array", minItems: 1, items: object({ weight: integer(1, 100), pause: schemas.duration }) },
+      analysisInterval: schemas.duration,
+      failureLimit: integer(0, 10),
+      controller: schemas.workload,
+    });
+  },
   get mesh(): JsonSchema {
     const autoscaled = object({ minReplicas: schemas.replicas, maxReplicas: schemas.replicas, targetCpuUtilization: { type: "integer", minimum: 10, maximum: 100 }, resources: schemas.resources });
     return object({ istiod: autoscaled, ingressGateway: autoscaled, proxy: schemas.resources, tracingSamplingPercent: { type: "number", minimum: 0, maximum: 100 } });

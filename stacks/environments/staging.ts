@@ -16,6 +16,7 @@ export const staging: Environment = {
     tasks: { replicas: 2, maxReplicas: 4, workerConcurrency: 4, maxUploadBytes: 512 * 1024 * 1024, resources: { requests: { cpu: "100m", memory: "384Mi" }, limits: { cpu: "1", memory: "384Mi" } } },
     gateway: { minReplicas: 2, maxReplicas: 4, targetCpuUtilization: 70, resources: { requests: { cpu: "100m", memory: "192Mi" }, limits: { cpu: "1", memory: "192Mi" } } },
     operators: { replicas: 1, resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } } },
+    delivery: { canarySteps: [{ weight: 20, pause: "2m" }, { weight: 50, pause: "2m" }], analysisInterval: "1m", failureLimit: 1, controller: { replicas: 1, resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } } } },
     mesh: {
       istiod: { minReplicas: 2, maxReplicas: 3, targetCpuUtilization: 75, resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "1", memory: "1Gi" } } },
       ingressGateway: { minReplicas: 2, maxReplicas: 4, targetCpuUtilization: 75, resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "256Mi" } } },

@@ -1,0 +1,45 @@
+import { App } from "cdk8s";
+import { MeshComponent, MeshProps } from "../../../components/mesh";
+import { Environment } from "../../../stacks/environments/environment";
+import { Platform } from "../../../stacks/platform";
+import { K8sObject } from "../../../policies/types";
+
+/** A platform with only the mesh, the reference-like services and a stand-in API gateway: fast and isolated. */
+export interface MeshFixture {
+  readonly platform: Platform;
+  readonly mesh: MeshComponent;
+  readonly objects: K8sObject[];
+}
+
+/** Adds a stand-in for the gateway component (graph node `gateway` in namespace `gateway`, port http 8080). */
+export function addGatewayStandIn(platform: Platform): void {
+  platform.ensureNamespace({ name: "gateway", component: "gateway" });
+  platform.graph.addNode({
+    id: "gateway",
+    kind: "component",
+    namespace: "gateway",
+    serviceAccount: "gateway",
+    selector: { "app.kubernetes.io/name": "gateway" },
+    host: "gateway.gateway.svc.cluster.local",
+    ports: [{ name: "http", port: 8080, protocol: "http" }, { name: "http-metrics", port: 9090, protocol: "http", metrics: true }],
+    scope: platform.namespaces,
+  });
+}
+
+/** Builds and finalizes a mesh platform; `customize` runs after the mesh and before finalize. */
+export function meshPlatform(environment: Environment, props: MeshProps = {}, customize?: (p: Platform, mesh: MeshComponent) => void): MeshFixture {
+  const app = new App({ outdir: "unused", recordConstructMetadata: false });
+  const platform = new Platform(app, environment.name, { environment });
+  const mesh = platform.add((scope, context) => new MeshComponent(scope, "Mesh", context, props));
+  platform.addService({ name: "order", image: "ghcr.io/acme/order:1.0.0", consumes: ["payment", "catalog"], routes: [{ pathPrefix: "/api/orders", roles: ["customer", "admin"] }] });
+  platform.addService({ name: "payment", image: "ghcr.io/acme/payment:1.0.0", routes: [{ pathPrefix: "/api/payments" }] });
+  platform.addService({ name: "catalog", image: "ghcr.io/acme/catalog:1.0.0", routes: [{ pathPrefix: "/api/catalog", auth: false }] });
+  addGatewayStandIn(platform);
+  platform.graph.connect("gateway", "order");
+  platform.graph.connect("gateway", "payment");
+  platform.graph.connect("gateway", "catalog");
+  customize?.(platform, mesh);
+  platform.finalize();
+  const objects = platform.components.flatMap((c) => c.toJson() as K8sObject[]);
+  return { platform, mesh, objects };
+}
