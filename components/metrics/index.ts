@@ -10,3 +10,6 @@ export * from "./rules/slo";
 export * from "./rules/component-alerts";
 export * from "./routing/alert-routing";
 export * from "./routing/render";
+export * from "./dashboards/dashboard";
+export * from "./dashboards/catalog";
+export * from "./dashboards/grafana";

@@ -1,9 +1,13 @@
 import { Construct } from "constructs";
 import { HelmAddon } from "../../constructs/helm-addon";
+import { SecretKeyRef } from "../../constructs/secret-ref";
 import type { Resources } from "../../stacks/environments/environment";
 import { PlatformComponent, PlatformContext, SyncWave } from "../component";
 import { BusinessService } from "../services/business-service";
 import { ALERTMANAGER_MESH_PORT, StratumAlertmanager } from "./alertmanager";
+import { platformDashboards } from "./dashboards/catalog";
+import { Dashboard } from "./dashboards/dashboard";
+import { ElasticsearchSource, Grafana } from "./dashboards/grafana";
 import { GraphMonitors, KubeletMonitor, planScrape, ScrapePlan, servicesIn } from "./monitors";
 import { KUBE_PROMETHEUS_STACK_CHART, OPERATOR_FULLNAME, operatorPodSelector, operatorValues } from "./operator";
 import { StratumPrometheus } from "./prometheus";
@@ -23,6 +27,9 @@ export const METRICS_NODES = {
   kubelet: "kubelet",
   receivers: "alert-receivers",
   apiServer: "kube-apiserver",
+  grafana: "grafana",
+  jaeger: "jaeger",
+  elasticsearch: "elasticsearch",
 } as const;
 
 /** SMTP relay settings (the password comes from the notifiers Secret). */
@@ -56,6 +63,8 @@ export interface MetricsComponentProps {
   readonly operatorResources?: Resources;
   /** Scrape and evaluation interval. @default "30s" */
   readonly scrapeInterval?: string;
+  /** Index pattern of the logs Grafana's Elasticsearch datasource reads. @default "logs-*" */
+  readonly logIndexPattern?: string;
 }
 
 const MONITOR_LABEL = "stratum.dev/monitoring";
@@ -63,8 +72,8 @@ const MONITOR_LABEL = "stratum.dev/monitoring";
 /**
  * Metrics and alerting (L3): prometheus-operator (HelmAddon), Stratum's Prometheus and Alertmanager, a ServiceMonitor or
  * PodMonitor for every graph node with a metrics port (and the NetworkPolicy edges to scrape it), typed alert rules
- * (golden signals and SLO burn rates per business service, component alerts for the components present), and
- * Alertmanager routing by team and severity.
+ * (golden signals and SLO burn rates per business service, component alerts for the components present),
+ * Alertmanager routing by team and severity, and Grafana with provisioned datasources and dashboards as code.
  */
 export class MetricsComponent extends PlatformComponent {
   /** Namespace of the metrics stack. */
@@ -83,7 +92,8 @@ export class MetricsComponent extends PlatformComponent {
   private readonly slos = new Map<string, SloTarget>();
   private readonly thresholds = new Map<string, GoldenSignalThresholds>();
   private readonly customGroups: RuleGroup[] = [];
-  private derived?: { plans: ScrapePlan[]; ruleSets: AlertRuleSet[]; routing: AlertRoutingModel; services: MonitoredService[] };
+  private readonly grafanaAdmin: Record<string, SecretKeyRef>;
+  private derived?: { plans: ScrapePlan[]; ruleSets: AlertRuleSet[]; routing: AlertRoutingModel; services: MonitoredService[]; grafana: Grafana; dashboards: Dashboard[] };
 
   constructor(scope: Construct, id: string, context: PlatformContext, props: MetricsComponentProps = {}) {
     super(scope, id, context, { name: "metrics", syncWave: SyncWave.CUSTOM_RESOURCES });
@@ -141,6 +151,13 @@ export class MetricsComponent extends PlatformComponent {
       alertmanager: { service: this.alertmanager.serviceName, port: this.alertmanager.portName },
       interval: props.scrapeInterval,
     });
+    this.grafanaAdmin = context.secrets.require({
+      namespace: this.namespace,
+      name: "grafana-admin",
+      keys: ["admin-user", "admin-password"],
+      remoteKey: `stratum/${env.name}/grafana/admin`,
+      description: "Grafana's admin user and password.",
+    });
     new KubeletMonitor(this, "Kubelet", { namespace: this.namespace, selectorLabels: this.monitorSelector, kubeletServiceNamespace: "kube-system" });
 
     this.declareGraph(operatorRelease);
@@ -180,6 +197,16 @@ export class MetricsComponent extends PlatformComponent {
   /** The Alertmanager configuration as data (after finalize). */
   get routing(): AlertRoutingModel {
     return this.requireDerived().routing;
+  }
+
+  /** Grafana (after finalize). */
+  get grafana(): Grafana {
+    return this.requireDerived().grafana;
+  }
+
+  /** The dashboards (after finalize). */
+  get dashboards(): ReadonlyArray<Dashboard> {
+    return this.requireDerived().dashboards;
   }
 
   private requireDerived() {
@@ -236,6 +263,19 @@ export class MetricsComponent extends PlatformComponent {
         { name: "smtp", port: 587, protocol: "tcp" },
       ],
     });
+    graph.addNode({
+      id: METRICS_NODES.grafana,
+      kind: "component",
+      namespace: ns,
+      serviceAccount: "grafana",
+      selector: { "app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": "grafana" },
+      ports: [{ name: "http-web", port: 80, targetPort: 3000, protocol: "http" }],
+      host: `grafana.${ns}.svc.cluster.local`,
+      scope: this,
+    });
+    graph.connect(METRICS_NODES.grafana, METRICS_NODES.prometheus, ["http-web"]);
+    // the dashboard sidecar watches ConfigMaps
+    graph.connect(METRICS_NODES.grafana, METRICS_NODES.apiServer);
     graph.connect(METRICS_NODES.prometheus, METRICS_NODES.alertmanager, [this.alertmanager.portName]);
     graph.connect(METRICS_NODES.prometheus, METRICS_NODES.kubelet, ["https-metrics"]);
     graph.connect(METRICS_NODES.prometheus, METRICS_NODES.apiServer);
@@ -338,7 +378,51 @@ export class MetricsComponent extends PlatformComponent {
       pagerdutyKeys: Object.fromEntries(paging.map((t) => [t, keys[`routing-key-${t}`]])),
     });
     this.alertmanager.configure(routing);
-    this.derived = { plans, ruleSets, routing, services: monitored };
+
+    const dashboards = platformDashboards({ services: monitored, has: (id) => graph.has(id) });
+    const grafana = new Grafana(this, "Grafana", {
+      namespace: this.namespace,
+      sizing: env.sizing.metrics.grafana,
+      project: this.context.gitopsProject,
+      syncWave: SyncWave.WORKLOADS,
+      rootUrl: `https://grafana.${env.clusterDomain}`,
+      admin: { user: this.grafanaAdmin["admin-user"], password: this.grafanaAdmin["admin-password"] },
+      prometheusUrl: this.prometheus.url,
+      jaegerUrl: this.jaegerUrl(),
+      elasticsearch: this.elasticsearchSource(),
+      dashboards,
+    });
+    this.derived = { plans, ruleSets, routing, services: monitored, grafana, dashboards };
+  }
+
+  /** Jaeger's query API, when the platform traces: the graph node's host on its query port (and the edge to it). */
+  private jaegerUrl(): string | undefined {
+    const graph = this.context.graph;
+    if (!graph.has(METRICS_NODES.jaeger)) return undefined;
+    const node = graph.node(METRICS_NODES.jaeger);
+    const port = node.ports.find((p) => /query/.test(p.name)) ?? node.ports.find((p) => p.port === 16686);
+    if (!port || !node.host) return undefined;
+    graph.connect(METRICS_NODES.grafana, node.id, [port.name]);
+    return `http://${node.host}:${port.port}`;
+  }
+
+  /** Elasticsearch for log panels, when the platform has it: its HTTP port, and read credentials by reference. */
+  private elasticsearchSource(): ElasticsearchSource | undefined {
+    const graph = this.context.graph;
+    if (!graph.has(METRICS_NODES.elasticsearch)) return undefined;
+    const node = graph.node(METRICS_NODES.elasticsearch);
+    const port = node.ports.find((p) => !p.metrics && (p.protocol === "tls" || p.protocol === "http"));
+    if (!port) return undefined;
+    graph.connect(METRICS_NODES.grafana, node.id, [port.name]);
+    const secret = this.context.secrets.require({
+      namespace: this.namespace,
+      name: "grafana-elasticsearch",
+      keys: ["username", "password", "ca.crt"],
+      remoteKey: `stratum/${this.context.environment.name}/grafana/elasticsearch`,
+      description: "Read-only Elasticsearch user of Grafana's log panels, and the cluster's HTTP CA certificate.",
+    });
+    const host = node.host ?? `${node.id}.${node.namespace}.svc.cluster.local`;
+    return { url: `${port.protocol === "tls" ? "https" : "http"}://${host}:${port.port}`, index: this.props.logIndexPattern ?? "logs-*", credentials: { secret: secret.username.name } };
   }
 
   private teams(business: ReadonlyArray<BusinessService>, domain: string): Record<string, TeamContact> {

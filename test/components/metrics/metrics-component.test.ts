@@ -105,7 +105,7 @@ describe("MetricsComponent", () => {
 
   it("declares credentials by reference only and writes no Secret", () => {
     const secrets = prodBuild.platform.secrets.all.filter((s) => s.namespace === "monitoring");
-    expect(secrets.map((s) => s.name)).toEqual(["alertmanager-notifiers", "alertmanager-pagerduty"]);
+    expect(secrets.map((s) => s.name)).toEqual(["alertmanager-notifiers", "alertmanager-pagerduty", "grafana-admin", "grafana-elasticsearch"]);
     expect(secrets[1].keys).toEqual(["routing-key-checkout", "routing-key-platform", "routing-key-storefront"]);
     expect(findAll(prodBuild.objects, "Secret")).toHaveLength(0);
   });
