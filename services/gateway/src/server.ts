@@ -185,41 +185,54 @@ export class Gateway {
     socket.end(rawResponse(status, { error, message: status === 431 ? `request headers exceed ${this.settings.maxHeaderBytes} bytes` : "malformed HTTP request" }));
   }
 
-  /** Path, route, authentication, authorisation, rate limit and breaker, for HTTP requests and upgrades alike. */
-  private async admit(req: http.IncomingMessage, path: string | undefined): Promise<Admission> {
+  /**
+   * Path, route, authentication, authorisation, rate limit and breaker, for HTTP requests and upgrades alike.
+   * Synchronous when the token is cached and the limiter is in memory (the common case), so that the hot path
+   * allocates no promises.
+   */
+  private admit(req: http.IncomingMessage, path: string | undefined): Admission | Promise<Admission> {
     if (path === undefined) return { refusal: { status: 400, error: "bad_request", message: "request target refused (absolute form, dot segments, encoded slashes or control characters)" } };
     const route = matchRoute(this.settings.routes, path);
     if (!route) return { refusal: { status: 404, error: "not_found", message: "no route" } };
-    let payload: JWTPayload | undefined;
     const token = bearerToken(req.headers);
-    if (route.authRequired || token) {
-      try {
-        if (token === undefined) throw new TokenError("missing", "bearer token required");
-        if (token === null) throw new TokenError("malformed", "Authorization is not a bearer token");
-        if (!this.verifier) throw new TokenError("jwks_unavailable", "authentication is not configured");
-        payload = await this.verifier.verify(token);
-      } catch (err) {
-        const e = err instanceof TokenError ? err : new TokenError("malformed", "malformed token");
-        if (route.authRequired) {
-          this.metrics.jwtFailures.inc({ reason: e.reason });
-          if (e.reason === "jwks_unavailable") return { route, refusal: { status: 503, error: "auth_unavailable", message: e.message, headers: { "retry-after": "5" } } };
-          const challenge = e.reason === "missing" ? 'Bearer realm="stratum"' : `Bearer realm="stratum", error="invalid_token", error_description="${e.message}"`;
-          return { route, refusal: { status: 401, error: e.reason === "missing" ? "unauthenticated" : "invalid_token", message: e.message, headers: { "www-authenticate": challenge } } };
-        }
-        payload = undefined;
-      }
-      if (payload && route.authRequired && this.settings.jwt) {
-        const why = forbiddenReason(route, payload, this.settings.jwt.rolesClaim);
-        if (why) return { route, refusal: { status: 403, error: "forbidden", message: why } };
-      }
+    if (!route.authRequired && !token) return this.afterAuth(req, route, undefined);
+    const cached = token ? this.verifier?.cached(token) : undefined;
+    if (cached) return this.afterAuth(req, route, cached);
+    return this.authenticate(req, route, token);
+  }
+
+  private async authenticate(req: http.IncomingMessage, route: Route, token: string | null | undefined): Promise<Admission> {
+    let payload: JWTPayload | undefined;
+    try {
+      if (token === undefined) throw new TokenError("missing", "bearer token required");
+      if (token === null) throw new TokenError("malformed", "Authorization is not a bearer token");
+      if (!this.verifier) throw new TokenError("jwks_unavailable", "authentication is not configured");
+      payload = await this.verifier.verify(token);
+    } catch (err) {
+      const e = err instanceof TokenError ? err : new TokenError("malformed", "malformed token");
+      if (!route.authRequired) return this.afterAuth(req, route, undefined);
+      this.metrics.jwtFailures.inc({ reason: e.reason });
+      if (e.reason === "jwks_unavailable") return { route, refusal: { status: 503, error: "auth_unavailable", message: e.message, headers: { "retry-after": "5" } } };
+      const challenge = e.reason === "missing" ? 'Bearer realm="stratum"' : `Bearer realm="stratum", error="invalid_token", error_description="${e.message}"`;
+      return { route, refusal: { status: 401, error: e.reason === "missing" ? "unauthenticated" : "invalid_token", message: e.message, headers: { "www-authenticate": challenge } } };
     }
-    let limit: LimitDecision | undefined;
-    if (this.limiter) {
-      limit = await this.limiter.take(this.limitKeys(req, route, payload));
-      if (!limit.allowed) {
-        this.metrics.rateLimited.inc({ scope: limit.scope ?? "unknown" });
-        return { route, refusal: { status: 429, error: "rate_limited", message: `rate limit exceeded (${limit.scope})`, headers: { ...limitHeaders(limit), "retry-after": String(limit.retryAfterSec) } } };
-      }
+    return this.afterAuth(req, route, payload);
+  }
+
+  private afterAuth(req: http.IncomingMessage, route: Route, payload: JWTPayload | undefined): Admission | Promise<Admission> {
+    if (payload && route.authRequired && this.settings.jwt) {
+      const why = forbiddenReason(route, payload, this.settings.jwt.rolesClaim);
+      if (why) return { route, refusal: { status: 403, error: "forbidden", message: why } };
+    }
+    if (!this.limiter) return this.afterLimit(route, payload, undefined);
+    const decision = this.limiter.take(this.limitKeys(req, route, payload));
+    return decision instanceof Promise ? decision.then((d) => this.afterLimit(route, payload, d)) : this.afterLimit(route, payload, decision);
+  }
+
+  private afterLimit(route: Route, payload: JWTPayload | undefined, limit: LimitDecision | undefined): Admission {
+    if (limit && !limit.allowed) {
+      this.metrics.rateLimited.inc({ scope: limit.scope ?? "unknown" });
+      return { route, refusal: { status: 429, error: "rate_limited", message: `rate limit exceeded (${limit.scope})`, headers: { ...limitHeaders(limit), "retry-after": String(limit.retryAfterSec) } } };
     }
     const breaker = this.breakers.get(route.service) as CircuitBreaker;
     if (!breaker.tryAcquire()) {
@@ -300,22 +313,31 @@ export class Gateway {
       }
       if (--this.inflight === 0 && this.draining) this.drained?.();
     });
-    this.admit(req, target?.path).then(
-      (a) => {
-        if (a.route) routeLabel = a.route.pathPrefix;
-        if (a.refusal) {
-          req.resume();
-          this.sendJson(res, a.refusal.status, { error: a.refusal.error, message: a.refusal.message, request_id: id }, a.refusal.headers);
-          return;
-        }
-        if (a.limit) for (const [k, v] of Object.entries(limitHeaders(a.limit))) res.setHeader(k, v);
-        this.proxy(req, res, a.route, a.breaker, a.payload, id, target as { path: string; query: string });
-      },
-      (err: Error) => {
-        log("error", "admission failed", { request_id: id, error: err.message });
-        this.sendJson(res, 500, { error: "internal", request_id: id });
-      },
-    );
+    const proceed = (a: Admission) => {
+      if (a.route) routeLabel = a.route.pathPrefix;
+      if (a.refusal) {
+        req.resume();
+        this.sendJson(res, a.refusal.status, { error: a.refusal.error, message: a.refusal.message, request_id: id }, a.refusal.headers);
+        return;
+      }
+      if (a.limit) {
+        res.setHeader("ratelimit-limit", String(a.limit.limit));
+        res.setHeader("ratelimit-remaining", String(a.limit.remaining));
+        res.setHeader("ratelimit-reset", String(a.limit.resetSec));
+      }
+      this.proxy(req, res, a.route, a.breaker, a.payload, id, target as { path: string; query: string });
+    };
+    const failed = (err: Error) => {
+      log("error", "admission failed", { request_id: id, error: err.message });
+      this.sendJson(res, 500, { error: "internal", request_id: id });
+    };
+    try {
+      const a = this.admit(req, target?.path);
+      if (a instanceof Promise) a.then(proceed, failed);
+      else proceed(a);
+    } catch (err) {
+      failed(err as Error);
+    }
   }
 
   private proxy(req: http.IncomingMessage, res: http.ServerResponse, route: Route, breaker: CircuitBreaker, payload: JWTPayload | undefined, id: string, target: { path: string; query: string }): void {
@@ -405,7 +427,9 @@ export class Gateway {
     if (this.draining) return refuse(503, { error: "draining" });
     if (String(req.headers.upgrade ?? "").toLowerCase() !== "websocket") return refuse(400, { error: "bad_request", message: "only WebSocket upgrades are proxied" });
     const target = splitTarget(req.url);
-    this.admit(req, target?.path).then(
+    Promise.resolve()
+      .then(() => this.admit(req, target?.path))
+      .then(
       (a) => {
         if (a.refusal) return refuse(a.refusal.status, { error: a.refusal.error, message: a.refusal.message }, a.refusal.headers);
         if (!a.route.websocket) {
