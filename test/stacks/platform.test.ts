@@ -63,7 +63,7 @@ describe.each(Object.keys(ENVIRONMENTS))("the %s platform", (name) => {
   });
 
   it("injects the consumed services' URLs into the order service", () => {
-    const env = findOne(objects, "Deployment", "order", "apps").spec.template.spec.containers[0].env;
+    const env = findOne(objects, "Rollout", "order", "apps").spec.template.spec.containers[0].env;
     expect(env).toContainEqual({ name: "PAYMENT_URL", value: "http://payment.apps.svc.cluster.local:8080" });
   });
 
