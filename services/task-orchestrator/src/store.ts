@@ -287,22 +287,24 @@ export class TaskStore {
 
   /** Stores the result (running -> completed); false when the worker no longer holds the task. */
   async complete(id: string, owner: string, result: unknown): Promise<boolean> {
-    const task = await inTransaction(this.pool, async (c) => {
-      const r = await c
-        .query(
-          `UPDATE tasks SET state = 'completed', result = $3, progress_percent = 100, lease_owner = NULL, lease_expires_at = NULL,
+    // one statement (one round trip), the outbox row included: this is the hottest path of the queue
+    const r = await this.pool
+      .query(
+        `WITH t AS (
+           UPDATE tasks SET state = 'completed', result = $3, progress_percent = 100, lease_owner = NULL, lease_expires_at = NULL,
              finished_at = now(), updated_at = now()
-           WHERE id = $1 AND lease_owner = $2 AND state = 'running' RETURNING *`,
-          [id, owner, JSON.stringify(result ?? null)],
-        )
-        .catch((e) => rethrowTransition(e, id, "running", "completed"));
-      if (r.rowCount !== 1) return undefined;
-      const task = toTask(r.rows[0]);
-      await this.emit(c, "task.completed", task, { result: task.result });
-      return task;
-    });
-    if (!task) return false;
-    this.changed(task, "running", "completed");
+           WHERE id = $1 AND lease_owner = $2 AND state = 'running' RETURNING *
+         ), o AS (
+           INSERT INTO task_outbox (event_id, type, task_id, data)
+           SELECT $4, 'task.completed', t.id, jsonb_build_object('id', t.id, 'type', t.type, 'state', t.state, 'attempts', t.attempts, 'result', t.result)
+           FROM t WHERE $5
+         )
+         SELECT * FROM t`,
+        [id, owner, JSON.stringify(result ?? null), randomUUID(), this.options.events],
+      )
+      .catch((e) => rethrowTransition(e, id, "running", "completed"));
+    if (r.rowCount !== 1) return false;
+    this.changed(toTask(r.rows[0]), "running", "completed");
     return true;
   }
 

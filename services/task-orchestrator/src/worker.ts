@@ -144,16 +144,19 @@ export class Worker {
         (e) => this.log.warn("heartbeat failed", { task: task.id, error: String(e) }),
       );
     }, this.options.heartbeatMs);
-    let lastWrite = 0;
+    // the first write waits a full interval too: a task that finishes quickly costs no progress writes
+    let lastWrite = Date.now();
     let pending: { percent: number; message?: string } | undefined;
     let flushTimer: NodeJS.Timeout | undefined;
+    let writing: Promise<unknown> = Promise.resolve();
     const flush = () => {
       flushTimer = undefined;
       if (!pending || lost) return;
       const p = pending;
       pending = undefined;
       lastWrite = Date.now();
-      this.store.progress(task.id, this.id, p.percent, p.message ?? null, leaseMs).catch((e) => this.log.warn("progress write failed", { task: task.id, error: String(e) }));
+      // writes are chained, so they land in order and before the task's end state
+      writing = writing.then(() => this.store.progress(task.id, this.id, p.percent, p.message ?? null, leaseMs)).catch((e) => this.log.warn("progress write failed", { task: task.id, error: String(e) }));
     };
     const ctx = {
       task,
@@ -173,10 +176,12 @@ export class Worker {
       const result = await handler(ctx);
       if (controller.signal.aborted) throw controller.signal.reason;
       clearTimeout(flushTimer);
+      await writing;
       const stored = await this.store.complete(task.id, this.id, result);
       this.log.info(stored ? "task completed" : "task result discarded: lease lost", { task: task.id, type: task.type, attempt: task.attempts, ms: Date.now() - started });
     } catch (e) {
       clearTimeout(flushTimer);
+      await writing;
       if (lost) {
         this.log.info("task stopped: lease lost", { task: task.id, type: task.type });
       } else if (controller.signal.aborted) {
