@@ -305,8 +305,13 @@ export class MeshComponent extends PlatformComponent {
     const services = this.context.find(ServicesComponent)?.services ?? [];
     for (const node of graph.nodes.filter((n) => n.kind === "service" && this.isMeshed(n, meshed))) {
       const traffic = { ...this.serviceDefaults, ...this.serviceTraffic.get(node.id) };
+      // a canary Rollout moves the weights and adds its pod-template hash to the subsets' labels at run time, so the
+      // subsets start empty (every pod) and the canary at 0%
+      const rollout = services.find((s) => s.name === node.id)?.delivery?.strategy === "canary";
+      const canary = traffic.canary ?? (rollout ? { weight: 0, stableLabels: {}, canaryLabels: {} } : undefined);
       new ServiceTrafficPolicy(this, `Traffic-${node.id}`, {
         ...traffic,
+        canary,
         node,
         dependencies: graph.outgoing(node.id).map((e) => graph.node(e.to)).filter((d) => d.namespace !== ISTIO_NAMESPACE),
       });
