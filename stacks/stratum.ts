@@ -1,4 +1,5 @@
 import { App } from "cdk8s";
+import { LoggingComponent } from "../components/logging";
 import { MeshComponent } from "../components/mesh";
 import { MetricsComponent } from "../components/metrics";
 import { ObjectStorage } from "../components/object-storage";
@@ -37,6 +38,7 @@ export function buildPlatform(environment: Environment, options: BuildOptions = 
   platform.add((scope, context) => new RedisComponent(scope, "Redis", context));
   platform.add((scope, context) => new MetricsComponent(scope, "Metrics", context));
   platform.add((scope, context) => new TracingComponent(scope, "Tracing", context));
+  platform.add((scope, context) => new LoggingComponent(scope, "Logging", context));
   platform.add((scope, context) => new GatewayComponent(scope, "Gateway", context));
   platform.add((scope, context) => new TasksComponent(scope, "Tasks", context));
   platform.add((scope, context) => new DeliveryComponent(scope, "Delivery", context, { services: () => platform.services }));

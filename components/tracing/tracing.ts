@@ -57,8 +57,8 @@ export interface TracingComponentProps {
  * auto-instrumented by one annotation.
  */
 export class TracingComponent extends PlatformComponent {
-  /** Namespace. */
-  readonly namespace: string;
+  /** Namespace of the tracing pipeline (`namespace` is the chart's own, left unset). */
+  readonly namespaceName: string;
   /** The operators. */
   readonly operators: TracingOperators;
   /** The OTLP gateway collectors. */
@@ -81,8 +81,8 @@ export class TracingComponent extends PlatformComponent {
     const sizing = env.sizing.tracing;
     const spread = { node: env.ha.nodeSpread, zone: env.ha.zoneSpread };
     this.traced = new Set(props.tracedComponents ?? DEFAULT_TRACED_COMPONENTS);
-    this.namespace = context.ensureNamespace({ name: OBSERVABILITY_NAMESPACE, component: "observability" });
-    const ns = this.namespace;
+    this.namespaceName = context.ensureNamespace({ name: OBSERVABILITY_NAMESPACE, component: "observability" });
+    const ns = this.namespaceName;
 
     this.operators = new TracingOperators(this, "Operators", { namespace: ns, project: context.gitopsProject, syncWave: SyncWave.OPERATORS });
 

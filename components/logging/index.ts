@@ -1,0 +1,3 @@
+export * from "./logging";
+export * from "./fluent-bit";
+export * from "./fluent-bit-config";
