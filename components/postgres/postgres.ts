@@ -196,6 +196,15 @@ export class Postgres extends PlatformComponent {
     }
     graph.connect("cnpg-operator", POSTGRES_INSTANCES_NODE, ["status"]);
     graph.connect(POSTGRES_INSTANCES_NODE, "kube-apiserver");
+    // the operator's Jobs carry cnpg.io/jobRole and no podRole: without their own edges a default-deny namespace
+    // would keep initdb from the API server and a new replica from cloning the primary
+    graph.addNode(this.jobNode(`${POSTGRES_NODE}-initdb`, this.clusterName, "initdb"));
+    graph.connect(`${POSTGRES_NODE}-initdb`, "kube-apiserver");
+    if (sizing.instances > 1) {
+      graph.addNode(this.jobNode(`${POSTGRES_NODE}-join`, this.clusterName, "join"));
+      graph.connect(`${POSTGRES_NODE}-join`, "kube-apiserver");
+      graph.connect(`${POSTGRES_NODE}-join`, POSTGRES_PRIMARY_NODE);
+    }
     graph.connect(POSTGRES_INSTANCES_NODE, OBJECT_STORAGE_NODE);
     graph.addNode(this.poolerNode(POSTGRES_NODE, this.pooler, "POSTGRES"));
     graph.connect(POSTGRES_NODE, POSTGRES_INSTANCES_NODE, ["tcp-postgres"]);
@@ -210,6 +219,10 @@ export class Postgres extends PlatformComponent {
       graph.connect("cnpg-operator", `${POSTGRES_NODE}-pitr`, ["status"]);
       graph.connect(`${POSTGRES_NODE}-pitr`, "kube-apiserver");
       graph.connect(`${POSTGRES_NODE}-pitr`, OBJECT_STORAGE_NODE);
+      // the full-recovery Job restores the base backup and WAL from the bucket before the first instance starts
+      graph.addNode(this.jobNode(`${POSTGRES_NODE}-pitr-restore`, recoveryName, "full-recovery"));
+      graph.connect(`${POSTGRES_NODE}-pitr-restore`, "kube-apiserver");
+      graph.connect(`${POSTGRES_NODE}-pitr-restore`, OBJECT_STORAGE_NODE);
     }
 
     new ScheduledBackup(this, "ScheduledBackup", {
@@ -335,6 +348,19 @@ export class Postgres extends PlatformComponent {
         { name: "metrics", port: 9187, protocol: "http", metrics: true },
       ],
       host: `${clusterName}-rw.${this.namespace}.svc.cluster.local`,
+      scope: this,
+    };
+  }
+
+  /** The pods of one kind of the operator's Jobs for a cluster (they run as the cluster's ServiceAccount). */
+  private jobNode(id: string, clusterName: string, jobRole: "initdb" | "join" | "full-recovery"): GraphNodeProps {
+    return {
+      id,
+      kind: "component",
+      namespace: this.namespace,
+      serviceAccount: clusterName,
+      selector: { "cnpg.io/cluster": clusterName, "cnpg.io/jobRole": jobRole },
+      ports: [],
       scope: this,
     };
   }

@@ -24,6 +24,7 @@ describe("Postgres cluster by tier", () => {
     expect(objects.filter((o) => o.kind === "Pooler").map((o) => o.metadata.name)).toEqual(["postgres-pooler-rw"]);
     expect(platform.graph.has("postgres-ro")).toBe(false);
     expect(platform.graph.has("postgres-primary")).toBe(false);
+    expect(platform.graph.has("postgres-join")).toBe(false);
   });
 
   it("runs three instances in prod with one synchronous replica, hard anti-affinity and zone spread", () => {
@@ -149,7 +150,11 @@ describe("Postgres traffic", () => {
       "postgres-instances->postgres-primary:tcp-postgres",
       "postgres-instances->object-storage:https",
       "order->postgres:tcp-postgres",
+      "postgres-initdb->kube-apiserver:https",
+      "postgres-join->kube-apiserver:https",
+      "postgres-join->postgres-primary:tcp-postgres",
     ]));
+    expect(platform.graph.node("postgres-join").selector).toEqual({ "cnpg.io/cluster": "postgres", "cnpg.io/jobRole": "join" });
     expect(platform.graph.node("postgres-primary").selector).toEqual({ "cnpg.io/cluster": "postgres", "cnpg.io/podRole": "instance", "cnpg.io/instanceRole": "primary" });
   });
 
@@ -165,9 +170,14 @@ describe("Postgres traffic", () => {
     // replication: every instance may reach whichever instance is primary, on 5432 only
     const primary = find("NetworkPolicy", "allow-postgres-primary");
     expect(primary.spec.podSelector.matchLabels).toEqual({ "cnpg.io/cluster": "postgres", "cnpg.io/instanceRole": "primary", "cnpg.io/podRole": "instance" });
-    expect(primary.spec.ingress).toEqual([
-      { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "postgres" } }, podSelector: { matchLabels: { "cnpg.io/cluster": "postgres", "cnpg.io/podRole": "instance" } } }], ports: [{ protocol: "TCP", port: 5432 }] },
+    expect(primary.spec.ingress.map((r: any) => [r.from[0].podSelector.matchLabels, r.ports])).toEqual([
+      [{ "cnpg.io/cluster": "postgres", "cnpg.io/podRole": "instance" }, [{ protocol: "TCP", port: 5432 }]],
+      [{ "cnpg.io/cluster": "postgres", "cnpg.io/jobRole": "join" }, [{ protocol: "TCP", port: 5432 }]],
     ]);
+    // the operator's Jobs may reach the API server (and nothing else unless declared)
+    const initdb = find("NetworkPolicy", "allow-postgres-initdb");
+    expect(initdb.spec.podSelector.matchLabels).toEqual({ "cnpg.io/cluster": "postgres", "cnpg.io/jobRole": "initdb" });
+    expect(initdb.spec.egress.map((r: any) => r.ports[0].port)).toEqual([443]);
   });
 });
 
@@ -259,6 +269,8 @@ describe("point-in-time recovery", () => {
     expect(spec.externalClusters[0]).toMatchObject({ name: "origin", barmanObjectStore: { destinationPath: "s3://stratum-prod-backups/postgres", serverName: "postgres" } });
     expect(spec.backup.barmanObjectStore.serverName).toBe("postgres-pitr");
     expect(platform.graph.outgoing("postgres-pitr").map((e) => e.to)).toEqual(["kube-apiserver", "object-storage"]);
+    expect(platform.graph.outgoing("postgres-pitr-restore").map((e) => e.to)).toEqual(["kube-apiserver", "object-storage"]);
+    expect(platform.graph.node("postgres-pitr-restore").selector).toEqual({ "cnpg.io/cluster": "postgres-pitr", "cnpg.io/jobRole": "full-recovery" });
   });
 
   it("refuses a target time without an offset", () => {
