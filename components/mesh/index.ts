@@ -1,4 +1,4 @@
-export { MeshComponent, INJECTION_LABEL, PUBLIC_CLIENTS, JWKS_ISSUER } from "./mesh";
+export { MeshComponent, INJECTION_LABEL, ROLLOUT_CANARY, PUBLIC_CLIENTS, JWKS_ISSUER } from "./mesh";
 export type { MeshProps, MeshEdgeProps, MeshTracingProps, CertificateRequest } from "./mesh";
 export { IstioInstallation } from "./istio-installation";
 export type { IstioInstallationProps, TracingEndpoint } from "./istio-installation";

@@ -70,6 +70,18 @@ export interface CertificateRequest {
   readonly dnsNames: ReadonlyArray<string>;
 }
 
+/**
+ * The subsets and route a canary Rollout (Argo Rollouts' Istio traffic routing) drives: all traffic on `stable` at
+ * first, and subsets without labels, because the Rollouts controller writes each subset's pod-template hash itself.
+ */
+export const ROLLOUT_CANARY: ServiceTrafficProps["canary"] = { weight: 0, stableLabels: {}, canaryLabels: {} };
+
+function rolloutCanary(service: object | undefined): Pick<ServiceTrafficProps, "canary"> {
+  // Read structurally: a business service released as a canary by the delivery component says so in `delivery`.
+  const delivery = (service as { readonly delivery?: { readonly strategy?: string } } | undefined)?.delivery;
+  return delivery?.strategy === "canary" ? { canary: ROLLOUT_CANARY } : {};
+}
+
 /** The label that turns on sidecar injection in a namespace. */
 export const INJECTION_LABEL = { "istio-injection": "enabled" } as const;
 
@@ -304,7 +316,7 @@ export class MeshComponent extends PlatformComponent {
 
     const services = this.context.find(ServicesComponent)?.services ?? [];
     for (const node of graph.nodes.filter((n) => n.kind === "service" && this.isMeshed(n, meshed))) {
-      const traffic = { ...this.serviceDefaults, ...this.serviceTraffic.get(node.id) };
+      const traffic = { ...this.serviceDefaults, ...rolloutCanary(services.find((s) => s.name === node.id)), ...this.serviceTraffic.get(node.id) };
       // a canary Rollout moves the weights and adds its pod-template hash to the subsets' labels at run time, so the
       // subsets start empty (every pod) and the canary at 0%
       const rollout = services.find((s) => s.name === node.id)?.delivery?.strategy === "canary";

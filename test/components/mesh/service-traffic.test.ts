@@ -1,4 +1,5 @@
 import { Chart, Testing } from "cdk8s";
+import { ROLLOUT_CANARY } from "../../../components/mesh";
 import { ServiceTrafficPolicy, ServiceTrafficPolicyProps } from "../../../components/mesh/service-traffic";
 import { GraphNodeProps } from "../../../constructs/service-graph";
 import { dev } from "../../../stacks/environments";
@@ -94,5 +95,19 @@ describe("ServiceTrafficPolicy", () => {
     const orderSidecar = findOne(objects, "Sidecar", "order", "apps");
     const deps = platform.graph.outgoing("order").map((e) => e.to).filter((t) => t !== "istiod-xds");
     expect(orderSidecar.spec.egress[0].hosts).toEqual([...deps.map((d) => `apps/${d}.apps.svc.cluster.local`), "istio-system/*"].sort());
+  });
+
+  it("gives a service released by a canary Rollout unlabelled subsets and all traffic on stable", () => {
+    const { objects } = meshPlatform(dev, {}, (p) => {
+      // what the delivery component's business-service prop says; read structurally by the mesh
+      Object.assign(p.services.find((s) => s.name === "payment")!, { delivery: { strategy: "canary" } });
+    });
+    const dr = findOne(objects, "DestinationRule", "payment", "apps");
+    expect(dr.spec.subsets).toEqual([{ name: "stable", labels: {} }, { name: "canary", labels: {} }]);
+    const route = findOne(objects, "VirtualService", "payment", "apps").spec.http[0];
+    expect(route.name).toBe("default");
+    expect(route.route.map((r: any) => [r.destination.subset, r.weight])).toEqual([["stable", 100], ["canary", 0]]);
+    expect(findOne(objects, "DestinationRule", "order", "apps").spec.subsets).toBeUndefined();
+    expect(ROLLOUT_CANARY?.weight).toBe(0);
   });
 });
