@@ -2,6 +2,9 @@ import { createHash } from "node:crypto";
 import * as http from "node:http";
 import { Readable } from "node:stream";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import Ajv from "ajv";
+import addFormats from "ajv-formats";
+import { taskStatusEvents } from "../../../components/tasks/status-events";
 import { startPostgres, TestPostgres } from "../../../test/support/postgres";
 import { TASK_STATES, TRANSITIONS } from "../src/lifecycle";
 import { TaskHandler } from "../src/worker";
@@ -284,6 +287,15 @@ describe("task orchestrator API", () => {
     for (const t of ["task.created", "task.progress", "task.completed", "task.failed", "task.cancelled"]) expect(types).toContain(t);
     const ids = dapr.published.map((p) => p.event.id);
     expect(new Set(ids).size).toBe(ids.length);
+    // every event's data matches its entry in the event catalog
+    const catalog = new Ajv({ allErrors: true, strict: false });
+    addFormats(catalog);
+    const schemas = new Map(taskStatusEvents("task-orchestrator").map((d) => [d.type, catalog.compile(d.schema)]));
+    for (const p of dapr.published) {
+      const validate = schemas.get(p.event.type)!;
+      if (!validate(p.event.data)) throw new Error(`${p.event.type}: ${catalog.errorsText(validate.errors)} in ${JSON.stringify(p.event.data)}`);
+      expect(p.topic).toBe(p.event.type);
+    }
   });
 
   it("exports metrics: transitions by type and state, failures, durations and queue depth", async () => {

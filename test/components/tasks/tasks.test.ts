@@ -106,3 +106,15 @@ describe("TasksComponent", () => {
     expect(() => build(tight)).toThrow("sizing.tasks.maxReplicas must be >= sizing.tasks.replicas (2 < 3)");
   });
 });
+
+describe("task status events", () => {
+  it("are valid catalog entries whose schemas accept what the orchestrator writes", async () => {
+    const { EventCatalog } = await import("../../../components/events/catalog");
+    const { taskStatusEvents } = await import("../../../components/tasks/status-events");
+    const { TASK_EVENT_TYPES } = await import("../../../services/task-orchestrator/src/events");
+    const defs = taskStatusEvents("task-orchestrator");
+    expect(defs.map((d) => d.type)).toEqual([...TASK_EVENT_TYPES]);
+    const catalog = new EventCatalog(defs);
+    expect(catalog.apps).toEqual(["task-orchestrator"]);
+  });
+});
