@@ -1,4 +1,5 @@
 import { App } from "cdk8s";
+import { EventsComponent } from "../components/events";
 import { LoggingComponent } from "../components/logging";
 import { MeshComponent } from "../components/mesh";
 import { MetricsComponent } from "../components/metrics";
@@ -39,6 +40,7 @@ export function buildPlatform(environment: Environment, options: BuildOptions = 
   platform.add((scope, context) => new MetricsComponent(scope, "Metrics", context));
   platform.add((scope, context) => new TracingComponent(scope, "Tracing", context));
   platform.add((scope, context) => new LoggingComponent(scope, "Logging", context));
+  platform.add((scope, context) => new EventsComponent(scope, "Events", context));
   platform.add((scope, context) => new GatewayComponent(scope, "Gateway", context));
   platform.add((scope, context) => new TasksComponent(scope, "Tasks", context));
   platform.add((scope, context) => new DeliveryComponent(scope, "Delivery", context, { services: () => platform.services }));

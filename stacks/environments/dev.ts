@@ -72,5 +72,11 @@ export const dev: Environment = {
       alertmanager: { replicas: 1, resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { cpu: "200m", memory: "64Mi" } }, storage: "1Gi", retention: "5d" },
       grafana: { replicas: 1, resources: { requests: { cpu: "50m", memory: "256Mi" }, limits: { cpu: "500m", memory: "256Mi" } } },
     },
+    events: {
+      controlPlane: { ha: false, resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "128Mi" } } },
+      sidecar: { requests: { cpu: "20m", memory: "64Mi" }, limits: { cpu: "300m", memory: "128Mi" } },
+      processor: { replicas: 1, maxReplicas: 2, resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } } },
+      pubsub: { kind: "redis-streams", maxLenApprox: 10000 },
+    },
   },
 };

@@ -301,6 +301,37 @@ export interface DeliverySizing {
   readonly controller: WorkloadSizing;
 }
 
+/** The pub/sub broker of the events component: Redis Streams on the platform's Redis, or Kafka. */
+export type PubSubBroker =
+  | {
+      /** Redis Streams on the platform's Redis (through its sentinels when it has them). */
+      readonly kind: "redis-streams";
+      /** Approximate cap of each topic's stream (XADD MAXLEN ~), so a topic nobody drains cannot fill Redis. */
+      readonly maxLenApprox: number;
+    }
+  | {
+      /** An external Kafka cluster (e.g. Amazon MSK) with SASL/SCRAM over TLS; credentials come from the secret store. */
+      readonly kind: "kafka";
+      /** Bootstrap brokers, `host:port`. */
+      readonly brokers: ReadonlyArray<string>;
+      /** CIDRs the brokers live in (egress is allowed to exactly these, on the brokers' ports). */
+      readonly cidrs: ReadonlyArray<string>;
+      /** Entry of the secret store holding `username` and `password`. */
+      readonly credentialsRemoteKey: string;
+    };
+
+/** Size of the events component: the Dapr control plane, the sidecars it injects, the event processor, the broker. */
+export interface EventsSizing {
+  /** Dapr control plane: highly available (3 replicas of each service) or single, and resources per pod. */
+  readonly controlPlane: { readonly ha: boolean; readonly resources: Resources };
+  /** The daprd sidecar injected next to every event producer and consumer. */
+  readonly sidecar: Resources;
+  /** The event processor: minimum replicas, autoscaling ceiling, resources. */
+  readonly processor: WorkloadSizing & { readonly maxReplicas: number };
+  /** The pub/sub broker. */
+  readonly pubsub: PubSubBroker;
+}
+
 /** Per-component sizing; every component reads its own entry. */
 export interface ComponentSizing {
   /** Default size of a business service (a service may override its replicas per tier). */
@@ -329,6 +360,8 @@ export interface ComponentSizing {
   readonly elasticsearch: ElasticsearchSizing;
   /** Metrics and alerting (Prometheus, Alertmanager, Grafana). */
   readonly metrics: MetricsSizing;
+  /** Events: Dapr, the event processor and the pub/sub broker. */
+  readonly events: EventsSizing;
 }
 
 /**

@@ -72,5 +72,16 @@ export const prod: Environment = {
       alertmanager: { replicas: 3, resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "256Mi" } }, storage: "5Gi", retention: "10d" },
       grafana: { replicas: 1, resources: { requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: "2", memory: "1Gi" } } },
     },
+    events: {
+      controlPlane: { ha: true, resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } } },
+      sidecar: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },
+      processor: { replicas: 3, maxReplicas: 12, resources: { requests: { cpu: "250m", memory: "384Mi" }, limits: { cpu: "2", memory: "512Mi" } } },
+      pubsub: {
+        kind: "kafka",
+        brokers: ["b-1.stratum-prod.kafka.eu-west-1.amazonaws.com:9096", "b-2.stratum-prod.kafka.eu-west-1.amazonaws.com:9096", "b-3.stratum-prod.kafka.eu-west-1.amazonaws.com:9096"],
+        cidrs: ["10.30.0.0/16"],
+        credentialsRemoteKey: "stratum/prod/events/kafka",
+      },
+    },
   },
 };

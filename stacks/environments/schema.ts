@@ -135,6 +135,25 @@ export const sizingSchema: Record<string, JsonSchema> = {
   get metrics(): JsonSchema {
     return object({ prometheus: schemas.stateful, alertmanager: schemas.stateful, grafana: schemas.workload });
   },
+  get events(): JsonSchema {
+    const list = (pattern: string, description: string) => ({ type: "array", minItems: 1, items: { type: "string", pattern, description } });
+    return object({
+      controlPlane: object({ ha: { type: "boolean" }, resources: schemas.resources }),
+      sidecar: schemas.resources,
+      processor: object({ replicas: schemas.replicas, maxReplicas: schemas.replicas, resources: schemas.resources }),
+      pubsub: {
+        oneOf: [
+          object({ kind: { const: "redis-streams" }, maxLenApprox: { type: "integer", minimum: 1000, maximum: 100000000 } }),
+          object({
+            kind: { const: "kafka" },
+            brokers: list("^[a-z0-9.-]+:[0-9]{1,5}$", "host:port"),
+            cidrs: list("^[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}$", "an IPv4 CIDR"),
+            credentialsRemoteKey: { type: "string", minLength: 1 },
+          }),
+        ],
+      },
+    });
+  },
 };
 
 /** JSON schema of a complete Environment. */

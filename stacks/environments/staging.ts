@@ -72,5 +72,11 @@ export const staging: Environment = {
       alertmanager: { replicas: 2, resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "500m", memory: "128Mi" } }, storage: "2Gi", retention: "5d" },
       grafana: { replicas: 1, resources: { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "512Mi" } } },
     },
+    events: {
+      controlPlane: { ha: false, resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } } },
+      sidecar: { requests: { cpu: "50m", memory: "96Mi" }, limits: { cpu: "500m", memory: "192Mi" } },
+      processor: { replicas: 2, maxReplicas: 4, resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "1", memory: "384Mi" } } },
+      pubsub: { kind: "redis-streams", maxLenApprox: 100000 },
+    },
   },
 };
