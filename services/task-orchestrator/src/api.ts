@@ -49,6 +49,21 @@ function taskId(raw: string): string {
   return raw.toLowerCase();
 }
 
+function pathSegment(raw: string, field: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw invalid([{ field, message: "is not valid percent-encoding" }]);
+  }
+}
+
+/** Errors that mean the database cannot be reached (answered 503, so clients and the gateway retry). */
+function databaseUnavailable(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return (typeof err?.code === "string" && (err.code.startsWith("08") || err.code === "57P01" || err.code === "57P03" || err.code === "ECONNREFUSED" || err.code === "ECONNRESET"))
+    || /timeout exceeded when trying to connect|Connection terminated/i.test(err?.message ?? "");
+}
+
 /** What the API serves from. */
 export interface ApiDeps {
   readonly config: Config;
@@ -166,7 +181,7 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
       else await listTasks(url, res);
       return r;
     }
-    const id = taskId(decodeURIComponent(parts[2]));
+    const id = taskId(pathSegment(parts[2], "id"));
     if (parts.length === 3) {
       const r = allow("/v1/tasks/{id}", ["GET"]);
       const task = await store.get(id);
@@ -187,7 +202,7 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
     }
     if (parts.length === 5 && parts[3] === "files") {
       const r = allow("/v1/tasks/{id}/files/{name}", ["PUT"]);
-      await upload(req, res, id, decodeURIComponent(parts[4]));
+      await upload(req, res, id, pathSegment(parts[4], "name"));
       return r;
     }
     throw new HttpError(404, "not_found", `no route for ${m} ${url.pathname}`);
@@ -209,13 +224,17 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
         else if (e instanceof IllegalTransitionError) err = new HttpError(409, "illegal_transition", e.message, undefined, { from: e.from, to: e.to });
         else if (e instanceof TaskNotFoundError) err = new HttpError(404, "not_found", e.message);
         else if (e instanceof TaskConflictError) err = new HttpError(409, "conflict", e.message);
-        else {
+        else if (databaseUnavailable(e)) {
+          log.warn("database unavailable", { method: req.method, path: url.pathname, error: String(e) });
+          err = new HttpError(503, "database_unavailable", "the task database is unavailable; retry later", undefined, { retryAfter: 5 });
+        } else {
           log.error("request failed", { method: req.method, path: url.pathname, error: String((e as Error)?.stack ?? e) });
           err = new HttpError(500, "internal", "internal error");
         }
         if (res.headersSent) { res.destroy(); return; }
         const headers: Record<string, string> = {};
         if (err.extra?.allow) headers.allow = String(err.extra.allow);
+        if (err.extra?.retryAfter) headers["retry-after"] = String(err.extra.retryAfter);
         // a body we did not read (too large, refused early) is not drained: close the connection instead
         if (!req.complete) headers.connection = "close";
         send(res, err.status, { error: err.code, message: err.message, ...(err.fields ? { fields: err.fields } : {}), ...(err.extra ?? {}) }, headers);

@@ -135,6 +135,35 @@ describe("task orchestrator API", () => {
     }
   });
 
+  it("answers cancel and retry from every state exactly as the transition table says", async () => {
+    const steps: Record<string, string[]> = {
+      pending: [], running: ["running"], completed: ["running", "completed"], failed: ["running", "failed"],
+      retrying: ["running", "failed", "retrying"], cancelled: ["cancelled"],
+    };
+    for (const from of TASK_STATES) {
+      for (const [action, to] of [["cancel", "cancelled"], ["retry", "retrying"]] as const) {
+        // an import task never becomes due by itself (it waits for its file), so workers leave it alone
+        const t = await create({ type: "import", parameters: { file: "x.csv", format: "csv", target: "t" } });
+        for (const s of steps[from]) await h.app.pool.query("UPDATE tasks SET state = $2 WHERE id = $1", [t.body.id, s]);
+        const r = await h.call("POST", `/v1/tasks/${t.body.id}/${action}`);
+        expectConforms("POST", `/v1/tasks/{id}/${action}`, r.status, r.body);
+        if (TRANSITIONS[from].includes(to)) {
+          expect([from, action, r.status, r.body.state]).toEqual([from, action, 200, to]);
+        } else {
+          expect([from, action, r.status]).toEqual([from, action, 409]);
+          expect(r.body).toMatchObject({ error: "illegal_transition", from, to });
+        }
+      }
+    }
+  });
+
+  it("answers hostile paths with 4xx, never 500", async () => {
+    for (const path of ["/v1/tasks/%E0%A4%A", "/v1/tasks/00000000-0000-4000-8000-000000000000/files/%zz", "/v1/tasks/../../etc/passwd", "/v1/tasks?limit=1e3", "/v1/tasks?limit=-1", "/%00", "/v1/tasks/" + "a".repeat(5000)]) {
+      const r = await h.call(path.includes("files") ? "PUT" : "GET", path);
+      expect([path, r.status >= 400 && r.status < 500]).toEqual([path, true]);
+    }
+  });
+
   it("rejects bad parameters with 400 naming every field", async () => {
     const cases: Array<[unknown, string[]]> = [
       [{ type: "batch", parameters: { items: [] } }, ["parameters.items"]],
