@@ -51,9 +51,22 @@ export function sortObjects(objects: ReadonlyArray<K8sObject>): K8sObject[] {
   );
 }
 
-/** YAML as kubectl reads it: YAML 1.1 quoting, so that `yes` or `on` stay strings; no line folding. */
+/** Plain scalars that YAML 1.1 parsers give a meaning of their own (`=` is the "value" key, `<<` a merge). */
+const YAML11_SPECIAL = /^(=|<<|~)$/;
+
+/** YAML as kubectl reads it: YAML 1.1 quoting, so that `yes`, `on` or `=` stay strings; no line folding. */
 export function renderYaml(objects: ReadonlyArray<K8sObject>): string {
-  return objects.map((o) => YAML.stringify(o, { version: "1.1", lineWidth: 0, aliasDuplicateObjects: false })).join("---\n");
+  return objects
+    .map((o) => {
+      const doc = new YAML.Document(o, { version: "1.1", aliasDuplicateObjects: false });
+      YAML.visit(doc, {
+        Scalar(_key, node) {
+          if (typeof node.value === "string" && YAML11_SPECIAL.test(node.value)) node.type = "QUOTE_DOUBLE";
+        },
+      });
+      return doc.toString({ lineWidth: 0 });
+    })
+    .join("---\n");
 }
 
 function objectKey(o: K8sObject): string {

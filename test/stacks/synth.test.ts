@@ -83,7 +83,8 @@ describe("synth output", () => {
   });
 
   it("renders YAML 1.1 so that kubectl keeps yes/on/no as strings", () => {
-    const yaml = renderYaml([{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, data: { a: "yes", b: "on", c: "1.10" } }]);
+    const yaml = renderYaml([{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, data: { a: "yes", b: "on", c: "1.10", d: "=" } }]);
+    expect(yaml).toContain('d: "="');
     expect(yaml).toContain('a: "yes"');
     expect(yaml).toContain('b: "on"');
     expect(yaml).toContain('c: "1.10"');
