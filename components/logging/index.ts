@@ -1,3 +1,5 @@
 export * from "./logging";
 export * from "./fluent-bit";
 export * from "./fluent-bit-config";
+export * from "./data-views-job";
+export * from "./data-views-script";

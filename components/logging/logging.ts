@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { PodSecurityException } from "../../constructs/namespace";
 import { PlatformComponent, PlatformContext, SyncWave } from "../component";
 import { ElasticsearchTarget, retentionDays } from "../tracing/elasticsearch-target";
+import { KibanaDataViewsJob, KibanaTarget } from "./data-views-job";
 import { FLUENT_BIT_METRICS_PORT, FluentBit, logPipeline } from "./fluent-bit";
 
 /** Namespace of the log shippers: the only one with a relaxed Pod Security level. */
@@ -10,6 +11,8 @@ export const LOGGING_NAMESPACE = "logging";
 export const FLUENT_BIT_NODE = "fluent-bit";
 /** Prefix of the daily log indices (`logs-k8s-YYYY.MM.DD`). */
 export const LOG_INDEX_PREFIX = "logs-k8s";
+/** Graph id of the Job that creates Kibana's data view. */
+export const DATA_VIEWS_NODE = "kibana-data-views";
 const KUBE_APISERVER_NODE = "kube-apiserver";
 
 /**
@@ -26,13 +29,16 @@ export const LOGGING_POD_SECURITY_EXCEPTION: PodSecurityException = {
 export interface LoggingComponentProps {
   /** The platform's Elasticsearch. @default none: no log shipping is installed */
   readonly elasticsearch?: ElasticsearchTarget;
+  /** Kibana, to create the log data view in. @default none: no data view Job */
+  readonly kibana?: KibanaTarget;
 }
 
 /**
  * Logging: Fluent Bit on every node ships container logs, with Kubernetes metadata and JSON fields lifted, to
  * Elasticsearch over verified TLS, one index per day under the ILM policy of the Elasticsearch component. It lives
  * alone in the `logging` namespace, whose Pod Security exception is typed and explains itself; every other namespace
- * stays `restricted`. Without an Elasticsearch component nothing is installed (`enabled` is false).
+ * stays `restricted`. An idempotent Job creates Kibana's data view for the log indices. Without an Elasticsearch
+ * component nothing is installed (`enabled` is false).
  */
 export class LoggingComponent extends PlatformComponent {
   /** True when logs are shipped (the platform has an Elasticsearch). */
@@ -45,6 +51,8 @@ export class LoggingComponent extends PlatformComponent {
   readonly indexPattern = `${LOG_INDEX_PREFIX}-*`;
   /** Days log indices are kept (the environment's `sizing.logging.retention`). */
   readonly retentionDays: number;
+  /** The Job that creates Kibana's data view, when Kibana is given. */
+  readonly dataViews?: KibanaDataViewsJob;
 
   constructor(scope: Construct, id: string, context: PlatformContext, props: LoggingComponentProps = {}) {
     super(scope, id, context, { name: "logging", syncWave: SyncWave.WORKLOADS });
@@ -78,6 +86,27 @@ export class LoggingComponent extends PlatformComponent {
       scope: this,
     });
     graph.connect(FLUENT_BIT_NODE, es.graphNode);
+    if (props.kibana) {
+      this.dataViews = new KibanaDataViewsJob(this, "DataViews", {
+        kibana: props.kibana,
+        config: {
+          dataViews: [{ id: LOG_INDEX_PREFIX, title: this.indexPattern, name: `Kubernetes logs (${env.name})`, timeFieldName: "@timestamp" }],
+          defaultId: LOG_INDEX_PREFIX,
+          deadlineSeconds: 900,
+          maxBackoffMs: 30000,
+        },
+      });
+      graph.addNode({
+        id: DATA_VIEWS_NODE,
+        kind: "component",
+        namespace: props.kibana.namespace,
+        serviceAccount: this.dataViews.name,
+        selector: this.dataViews.selector,
+        ports: [],
+        scope: this,
+      });
+      graph.connect(DATA_VIEWS_NODE, props.kibana.graphNode);
+    }
     // The kubernetes filter reads pod metadata from the API server.
     context.onFinalize(() => {
       if (graph.has(KUBE_APISERVER_NODE) && !graph.outgoing(FLUENT_BIT_NODE).some((e) => e.to === KUBE_APISERVER_NODE)) graph.connect(FLUENT_BIT_NODE, KUBE_APISERVER_NODE);

@@ -132,7 +132,6 @@ export class JaegerInstance extends Construct {
             "es.server-urls": elasticsearchUrl(es),
             "es.tls.enabled": "true",
             "es.tls.ca": `${JAEGER_ES_CA_DIR}/ca.crt`,
-            "es.index-prefix": name,
           },
           esIndexCleaner: { enabled: true, numberOfDays: props.storage.retentionDays, schedule: "55 23 * * *", successfulJobsHistoryLimit: 1, backoffLimit: 2 },
           dependencies: { enabled: false },

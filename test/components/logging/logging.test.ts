@@ -1,7 +1,8 @@
 import { Testing } from "cdk8s";
-import { LoggingComponent, LOGGING_NAMESPACE, FLUENT_BIT_NODE } from "../../../components/logging";
+import { DATA_VIEWS_NODE, KibanaTarget, LoggingComponent, LOGGING_NAMESPACE, FLUENT_BIT_NODE } from "../../../components/logging";
 import { fluentBitConfigProblems } from "../../../components/logging/fluent-bit-config";
 import { logPipeline } from "../../../components/logging/fluent-bit";
+import { KibanaDataViewsJob } from "../../../components/logging/data-views-job";
 import { formatFinding, runPolicies } from "../../../policies";
 import { DEFAULT_RULES } from "../../../policies/rules";
 import { dev } from "../../../stacks/environments/dev";
@@ -10,10 +11,22 @@ import { Environment } from "../../../stacks/environments/environment";
 import { findOne } from "../../support/objects";
 import { fakeElasticsearch, synthChart, testPlatform } from "../tracing/support";
 
-function build(env: Environment, withEs = true) {
+function fakeKibana(platform: ReturnType<typeof testPlatform>): KibanaTarget {
+  platform.graph.addNode({
+    id: "kibana", kind: "component", namespace: "data", serviceAccount: "kibana", selector: { "kibana.k8s.elastic.co/name": "kibana" },
+    ports: [{ name: "https", port: 5601, protocol: "tls" }],
+  });
+  return {
+    graphNode: "kibana", namespace: "data", url: "https://kibana-kb-http.data.svc.cluster.local:5601",
+    caCertificate: { name: "kibana-kb-http-certs-public", key: "ca.crt" }, username: "elastic", password: { name: "stratum-es-elastic-user", key: "elastic" },
+  };
+}
+
+function build(env: Environment, withEs = true, withKibana = false) {
   const platform = testPlatform(env);
   const es = withEs ? fakeElasticsearch(platform) : undefined;
-  const logging = platform.add((scope, ctx) => new LoggingComponent(scope, "Logging", ctx, { elasticsearch: es }));
+  const kibana = withKibana ? fakeKibana(platform) : undefined;
+  const logging = platform.add((scope, ctx) => new LoggingComponent(scope, "Logging", ctx, { elasticsearch: es, kibana }));
   platform.addService({ name: "order", image: "ghcr.io/acme/order:1.0.0" });
   const objects = synthChart(platform, logging);
   const namespaces = Testing.synth(platform.namespaces);
@@ -113,8 +126,33 @@ describe("LoggingComponent", () => {
     expect(policy.spec.egress).toHaveLength(2);
   });
 
+  it("creates Kibana's log data view with an idempotent, hardened Job next to Kibana, its password by reference", () => {
+    const { platform, objects, logging } = build(prod, true, true);
+    const job = objects.find((o) => o.kind === "Job");
+    expect(job.metadata.name).toBe(`kibana-data-views-${logging.dataViews!.hash}`);
+    expect(job.metadata.namespace).toBe("data");
+    const pod = job.spec.template.spec;
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(job.spec.template.metadata.annotations).toEqual({ "sidecar.istio.io/inject": "false" });
+    const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+    expect(env.KIBANA_URL).toBe("https://kibana-kb-http.data.svc.cluster.local:5601");
+    expect(env.KIBANA_PASSWORD).toEqual({ secretKeyRef: { name: "stratum-es-elastic-user", key: "elastic" } });
+    const config = JSON.parse(findOne(objects, "ConfigMap", job.metadata.name, "data").data["config.json"]);
+    expect(config.dataViews).toEqual([{ id: "logs-k8s", title: "logs-k8s-*", name: "Kubernetes logs (prod)", timeFieldName: "@timestamp" }]);
+    expect(platform.graph.outgoing(DATA_VIEWS_NODE).map((e) => e.to)).toEqual(["kibana"]);
+    expect(findOne(objects, "NetworkPolicy", "allow-kibana-data-views", "data").spec.egress).toHaveLength(1);
+  });
+
+  it("refuses a default data view that is not among those it creates", () => {
+    const platform = testPlatform(dev);
+    expect(() => new KibanaDataViewsJob(platform, "Views", {
+      kibana: { graphNode: "kibana", namespace: "data", url: "https://kibana:5601", caCertificate: { name: "ca", key: "ca.crt" }, username: "elastic", password: { name: "p", key: "k" } },
+      config: { dataViews: [{ id: "a", title: "a-*", name: "A", timeFieldName: "@timestamp" }], defaultId: "b", deadlineSeconds: 60, maxBackoffMs: 1000 },
+    })).toThrow("dev/Views: config.defaultId 'b' is not one of the data views (a)");
+  });
+
   it("passes every policy rule", () => {
-    const { objects, namespaces } = build(prod);
+    const { objects, namespaces } = build(prod, true, true);
     expect(runPolicies([...objects, ...namespaces], DEFAULT_RULES).errors.map(formatFinding)).toEqual([]);
   });
 });
