@@ -1,3 +1,4 @@
+import { ApiObject } from "cdk8s";
 import { Construct } from "constructs";
 import { IamStatement, IRSA_ANNOTATION } from "../../constructs/irsa";
 import { SecretKeyRef } from "../../constructs/secret-ref";
@@ -145,6 +146,27 @@ export class ObjectStorage extends PlatformComponent {
         }
       }
     });
+    context.onFinalize(() => this.annotateServiceAccounts(), "derive");
+  }
+
+  /**
+   * Writes each grant's IRSA role onto its ServiceAccount when the platform created that ServiceAccount itself
+   * (business services, Stratum workloads); ServiceAccounts made by operators or charts take `serviceAccountAnnotations`
+   * from `grant()` instead.
+   */
+  private annotateServiceAccounts(): void {
+    const root = this.node.scope ?? this;
+    const accounts = root.node.findAll().filter((c): c is ApiObject => ApiObject.isApiObject(c) && c.kind === "ServiceAccount");
+    for (const g of this.grants) {
+      if (!g.roleArn) continue;
+      const sa = accounts.find((a) => a.metadata.name === g.principal.serviceAccount && a.metadata.namespace === g.principal.namespace);
+      if (!sa) continue;
+      const current: string | undefined = sa.metadata.toJson().annotations?.[IRSA_ANNOTATION];
+      if (current && current !== g.roleArn) {
+        throw new Error(`${this.node.path}: ServiceAccount ${g.principal.namespace}/${g.principal.serviceAccount} already has the IAM role ${current}; it cannot also take ${g.roleArn}`);
+      }
+      sa.metadata.addAnnotation(IRSA_ANNOTATION, g.roleArn);
+    }
   }
 
   /** The bucket of a purpose. */

@@ -70,6 +70,8 @@ describe("ObjectStorage", () => {
         roleArn: `arn:aws:iam::${staging.cloud.accountId}:role/stratum-staging-order-s3`,
       },
     ]);
+    const sa = Testing.synth(platform.components.find((c) => c.componentName === "services")!).find((o) => o.kind === "ServiceAccount" && o.metadata.name === "order");
+    expect(sa.metadata.annotations).toEqual({ [IRSA_ANNOTATION]: `arn:aws:iam::${staging.cloud.accountId}:role/stratum-staging-order-s3` });
     const role = platform.irsa.all.find((r) => r.purpose === "order-s3")!;
     expect(role).toMatchObject({ namespace: "apps", serviceAccount: order.workload.serviceAccountName });
     expect(role.statements[0].Resource).toEqual(["arn:aws:s3:::stratum-staging-uploads", "arn:aws:s3:::stratum-staging-uploads/*"]);
@@ -95,6 +97,16 @@ describe("ObjectStorage", () => {
     expect(storage.grant(who, { backups: "read-write", logs: "read" })).toEqual(access);
     expect(() => storage.grant(who, { backups: "read" })).toThrow("'postgres' is granted buckets twice with different settings");
     expect(() => storage.grant({ ...who, id: "x" }, {})).toThrow("grant for 'x' names no bucket");
+  });
+
+  it("refuses two IAM roles on one ServiceAccount", () => {
+    const platform = platformOf(prod);
+    const storage = platform.add((s, c) => new ObjectStorage(s, "ObjectStorage", c));
+    const order = platform.addService({ name: "order", image: "ghcr.io/acme/order:1.0.0", consumes: [OBJECT_STORAGE_NODE] });
+    storage.grant({ id: "order-logs", namespace: "apps", serviceAccount: order.workload.serviceAccountName }, { logs: "read" });
+    expect(() => platform.finalize()).toThrow(
+      `ServiceAccount apps/order already has the IAM role arn:aws:iam::${prod.cloud.accountId}:role/stratum-prod-order-s3; it cannot also take arn:aws:iam::${prod.cloud.accountId}:role/stratum-prod-order-logs-s3`,
+    );
   });
 
   it("without IRSA (provider local) hands out static credentials, only by reference", () => {
