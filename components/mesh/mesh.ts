@@ -4,6 +4,7 @@ import { PeerAuthentication } from "../../constructs/imports/istio-security.isti
 import { PlatformNamespace } from "../../constructs/namespace";
 import { GraphNodeProps } from "../../constructs/service-graph";
 import { PlatformComponent, PlatformContext, SyncWave } from "../component";
+import { SecurityComponent } from "../security";
 import { ServicesComponent } from "../services/services";
 import { GraphAuthorization } from "./authorization";
 import {
@@ -17,6 +18,8 @@ import { ServiceTrafficPolicy, ServiceTrafficProps } from "./service-traffic";
 
 /** Graph id of the public clients of the edge (any address; the cloud load balancer's health checks included). */
 export const PUBLIC_CLIENTS = "public-clients";
+/** Name of the edge's certificate and its Secret. */
+export const EDGE_CERTIFICATE = "edge-tls";
 /** Graph id of the token issuer's key endpoint, which istiod fetches. */
 export const JWKS_ISSUER = "jwks-issuer";
 
@@ -34,7 +37,7 @@ export interface MeshTracingProps {
 export interface MeshEdgeProps {
   /** Exact public host names. @default [`api.<clusterDomain>`] */
   readonly hosts?: ReadonlyArray<string>;
-  /** TLS of the edge. @default certificate Secret `edge-tls`, TLS 1.2 and newer */
+  /** TLS of the edge. @default certificate `edge-tls` issued by the security component for the hosts, TLS 1.2 and newer */
   readonly tls?: EdgeTls;
   /** Token checking. @default issuer `https://auth.<clusterDomain>`, its `/.well-known/jwks.json`, audience `api.<clusterDomain>` */
   readonly jwt?: JwtConfig;
@@ -159,7 +162,10 @@ export class MeshComponent extends PlatformComponent {
     });
 
     const hosts = props.edge?.hosts ?? [`api.${domain}`];
-    const tls: EdgeTls = props.edge?.tls ?? { certificate: { secretName: "edge-tls" } };
+    // Without an explicit certificate reference, the security component (added earlier) issues one for the hosts.
+    const security = context.find(SecurityComponent);
+    const tls: EdgeTls = props.edge?.tls
+      ?? { certificate: security ? security.addCertificate({ name: EDGE_CERTIFICATE, namespace: INGRESS_NAMESPACE, dnsNames: [...new Set(hosts)].sort() }) : { secretName: EDGE_CERTIFICATE } };
     this.edge = new EdgeGateway(this, "Edge", { hosts, tls });
     this.certificates = [{ namespace: INGRESS_NAMESPACE, secretName: tls.certificate.secretName, dnsNames: [...this.edge.hosts] }];
 

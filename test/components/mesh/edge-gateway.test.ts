@@ -1,5 +1,6 @@
 import { Chart, Testing } from "cdk8s";
 import { EdgeGateway, pathsOf } from "../../../components/mesh/edge-gateway";
+import { SecurityComponent } from "../../../components/security";
 import { dev, prod } from "../../../stacks/environments";
 import { K8sObject } from "../../../policies/types";
 import { findAll, findOne } from "../../support/objects";
@@ -96,5 +97,19 @@ describe("the edge", () => {
   it("uses the token configuration the API gateway hands over", () => {
     const o = meshPlatform(dev, {}, (_p, mesh) => mesh.useJwt({ ...JWT, issuer: "https://id.example.org" }));
     expect(findOne(o.objects, "RequestAuthentication", "edge-jwt", "istio-ingress").spec.jwtRules[0].issuer).toBe("https://id.example.org");
+  });
+
+  it("has the security component issue the edge certificate for exactly its hosts", () => {
+    const o = meshPlatform(prod, {}, undefined, (p) => p.add((scope, context) => new SecurityComponent(scope, "Security", context)));
+    const cert = findOne(o.objects, "Certificate", "edge-tls", "istio-ingress");
+    expect(cert.spec.secretName).toBe("edge-tls");
+    expect(cert.spec.dnsNames).toEqual(["api.prod.stratum.example.com"]);
+    expect(findOne(o.objects, "Gateway", "edge", "istio-ingress").spec.servers[1].tls.credentialName).toBe("edge-tls");
+  });
+
+  it("uses a certificate reference as given, without issuing one", () => {
+    const o = meshPlatform(dev, { edge: { tls: { certificate: { secretName: "shop-tls" }, minProtocolVersion: "TLSV1_3" } } }, undefined, (p) => p.add((scope, context) => new SecurityComponent(scope, "Security", context)));
+    expect(findAll(o.objects, "Certificate").filter((c) => c.metadata.namespace === "istio-ingress")).toEqual([]);
+    expect(findOne(o.objects, "Gateway", "edge", "istio-ingress").spec.servers[1].tls).toMatchObject({ credentialName: "shop-tls", minProtocolVersion: "TLSV1_3" });
   });
 });

@@ -26,10 +26,11 @@ export function addGatewayStandIn(platform: Platform): void {
   });
 }
 
-/** Builds and finalizes a mesh platform; `customize` runs after the mesh and before finalize. */
-export function meshPlatform(environment: Environment, props: MeshProps = {}, customize?: (p: Platform, mesh: MeshComponent) => void): MeshFixture {
+/** Builds and finalizes a mesh platform; `before` adds components ahead of the mesh, `customize` runs before finalize. */
+export function meshPlatform(environment: Environment, props: MeshProps = {}, customize?: (p: Platform, mesh: MeshComponent) => void, before?: (p: Platform) => void): MeshFixture {
   const app = new App({ outdir: "unused", recordConstructMetadata: false });
   const platform = new Platform(app, environment.name, { environment });
+  before?.(platform);
   const mesh = platform.add((scope, context) => new MeshComponent(scope, "Mesh", context, props));
   platform.addService({ name: "order", image: "ghcr.io/acme/order:1.0.0", consumes: ["payment", "catalog"], routes: [{ pathPrefix: "/api/orders", roles: ["customer", "admin"] }] });
   platform.addService({ name: "payment", image: "ghcr.io/acme/payment:1.0.0", routes: [{ pathPrefix: "/api/payments" }] });
