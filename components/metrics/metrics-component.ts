@@ -8,7 +8,8 @@ import { ALERTMANAGER_MESH_PORT, StratumAlertmanager } from "./alertmanager";
 import { platformDashboards } from "./dashboards/catalog";
 import { Dashboard } from "./dashboards/dashboard";
 import { ElasticsearchSource, Grafana } from "./dashboards/grafana";
-import { GraphMonitors, KubeletMonitor, planScrape, ScrapePlan, servicesIn } from "./monitors";
+import { MeshComponent } from "../mesh";
+import { GraphMonitors, KubeletMonitor, MESH_CERT_DIR, planScrape, ScrapePlan, servicesIn } from "./monitors";
 import { KUBE_PROMETHEUS_STACK_CHART, OPERATOR_FULLNAME, operatorPodSelector, operatorValues } from "./operator";
 import { StratumPrometheus } from "./prometheus";
 import { RuleGroup } from "./rules/alert-rule";
@@ -93,6 +94,7 @@ export class MetricsComponent extends PlatformComponent {
   private readonly thresholds = new Map<string, GoldenSignalThresholds>();
   private readonly customGroups: RuleGroup[] = [];
   private readonly grafanaAdmin: Record<string, SecretKeyRef>;
+  private connected?: { ruleSets: AlertRuleSet[]; routing: AlertRoutingModel; services: MonitoredService[]; grafana: Grafana; dashboards: Dashboard[] };
   private derived?: { plans: ScrapePlan[]; ruleSets: AlertRuleSet[]; routing: AlertRoutingModel; services: MonitoredService[]; grafana: Grafana; dashboards: Dashboard[] };
 
   constructor(scope: Construct, id: string, context: PlatformContext, props: MetricsComponentProps = {}) {
@@ -161,9 +163,10 @@ export class MetricsComponent extends PlatformComponent {
     new KubeletMonitor(this, "Kubelet", { namespace: this.namespace, selectorLabels: this.monitorSelector, kubeletServiceNamespace: "kube-system" });
 
     this.declareGraph(operatorRelease);
-    // derive last: deferring from inside a finalizer runs after every finalizer registered so far, so the nodes and
-    // Services other components add in their own finalizers are seen too
-    context.onFinalize(() => context.onFinalize(() => this.derive()));
+    // connect late: deferring from inside a finalizer runs after every finalizer registered so far, so nodes other
+    // components add in their own finalizers are scraped too; monitors are derived from the finished platform
+    context.onFinalize(() => context.onFinalize(() => this.connect()));
+    context.onFinalize(() => this.derive(), "derive");
   }
 
   /** Sets the SLO of one business service (before synthesis). */
@@ -303,28 +306,16 @@ export class MetricsComponent extends PlatformComponent {
     return this.node.root.node.findAll().filter((c): c is BusinessService => c instanceof BusinessService);
   }
 
-  private derive(): void {
+  /** Scrape edges, rules, routing and Grafana: everything that adds graph edges or secret requirements. */
+  private connect(): void {
     const graph = this.context.graph;
     const env = this.context.environment;
     const business = this.businessServices();
-    const teamOfNode = new Map(business.map((b) => [b.name, b.team]));
-
-    const services = servicesIn(this.node.root);
-    const plans = graph.nodes
-      .filter((n) => n.id !== METRICS_NODES.prometheus)
-      .map((n) => planScrape(n, services))
-      .filter((p): p is ScrapePlan => p !== undefined);
-    for (const plan of plans) graph.connect(METRICS_NODES.prometheus, plan.node.id, plan.ports.map((p) => p.name));
-    new GraphMonitors(this, "Monitors", {
-      namespace: this.namespace,
-      selectorLabels: this.monitorSelector,
-      plans,
-      teamOf: (id) => teamOfNode.get(id) ?? (graph.node(id).kind === "component" ? "platform" : undefined),
-      interval: this.props.scrapeInterval,
-    });
+    const scraped = graph.nodes.filter((n) => n.kind !== "external" && n.id !== METRICS_NODES.prometheus && n.ports.some((p) => p.metrics));
+    for (const node of scraped) graph.connect(METRICS_NODES.prometheus, node.id, node.ports.filter((p) => p.metrics).map((p) => p.name));
 
     const monitored: MonitoredService[] = business
-      .filter((b) => plans.some((p) => p.node.id === b.name))
+      .filter((b) => scraped.some((n) => n.id === b.name))
       .map((b) => ({ name: b.name, namespace: b.graphNode.namespace!, container: b.workload.name, team: b.team }));
     const common = { namespace: this.namespace, selectorLabels: this.monitorSelector, runbookBaseUrl: this.runbookBaseUrl };
     const ruleSets: AlertRuleSet[] = [];
@@ -392,7 +383,35 @@ export class MetricsComponent extends PlatformComponent {
       elasticsearch: this.elasticsearchSource(),
       dashboards,
     });
-    this.derived = { plans, ruleSets, routing, services: monitored, grafana, dashboards };
+    this.connected = { ruleSets, routing, services: monitored, grafana, dashboards };
+  }
+
+  /**
+   * The monitors, from the finished platform: one ServiceMonitor per scraped node, with the mesh's mTLS when both
+   * Prometheus and the node run sidecars (then Prometheus joins the mesh to hold a workload certificate).
+   */
+  private derive(): void {
+    const graph = this.context.graph;
+    const connected = this.connected;
+    if (!connected) throw new Error(`${this.node.path}: derive before connect`);
+    const teamOfNode = new Map(this.businessServices().map((b) => [b.name, b.team]));
+    const services = servicesIn(this.node.root);
+    const plans = graph.nodes
+      .filter((n) => n.id !== METRICS_NODES.prometheus)
+      .map((n) => planScrape(n, services))
+      .filter((p): p is ScrapePlan => p !== undefined);
+    const meshed = new Set(this.context.find(MeshComponent)?.meshedNamespaces ?? []);
+    const prometheusMeshed = meshed.has(this.namespace);
+    if (prometheusMeshed) this.prometheus.joinMesh(MESH_CERT_DIR);
+    new GraphMonitors(this, "Monitors", {
+      namespace: this.namespace,
+      selectorLabels: this.monitorSelector,
+      plans,
+      teamOf: (id) => teamOfNode.get(id) ?? (graph.node(id).kind === "component" ? "platform" : undefined),
+      meshTls: (node) => prometheusMeshed && meshed.has(node.namespace ?? ""),
+      interval: this.props.scrapeInterval,
+    });
+    this.derived = { ...connected, plans };
   }
 
   /** Jaeger's query API, when the platform traces: the graph node's host on its query port (and the edge to it). */

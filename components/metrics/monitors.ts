@@ -1,10 +1,6 @@
 import { ApiObject } from "cdk8s";
 import { Construct, IConstruct } from "constructs";
-import {
-  PodMonitor,
-  PodMonitorSpecPodMetricsEndpointsRelabelingsAction,
-  PodMonitorSpecPodMetricsEndpointsScheme,
-} from "../../constructs/imports/monitoring-podmonitor-monitoring.coreos.com";
+import * as k8s from "../../constructs/imports/k8s";
 import {
   ServiceMonitor,
   ServiceMonitorSpecEndpointsMetricRelabelingsAction,
@@ -12,6 +8,7 @@ import {
   ServiceMonitorSpecEndpointsScheme,
 } from "../../constructs/imports/monitoring-servicemonitor-monitoring.coreos.com";
 import { recommendedLabels } from "../../constructs/labels";
+import { kubeName } from "../../constructs/names";
 import { GraphNodeProps, ServicePort } from "../../constructs/service-graph";
 
 /** A Kubernetes Service found in the construct tree, as monitor derivation needs it. */
@@ -49,15 +46,17 @@ function subsetOf(sub: Readonly<Record<string, string>>, of: Readonly<Record<str
   return Object.entries(sub).every(([k, v]) => of[k] === v);
 }
 
-/** How one graph node is scraped. */
+/** How one graph node is scraped: through a Service that already selects it, or through a dedicated metrics Service. */
 export type ScrapePlan =
-  | { readonly kind: "ServiceMonitor"; readonly node: GraphNodeProps; readonly ports: ReadonlyArray<ServicePort>; readonly service: ServiceInfo; readonly match: Record<string, string> }
-  | { readonly kind: "PodMonitor"; readonly node: GraphNodeProps; readonly ports: ReadonlyArray<ServicePort> };
+  | { readonly kind: "existing"; readonly node: GraphNodeProps; readonly ports: ReadonlyArray<ServicePort>; readonly service: ServiceInfo; readonly match: Record<string, string> }
+  | { readonly kind: "dedicated"; readonly node: GraphNodeProps; readonly ports: ReadonlyArray<ServicePort> };
 
 /**
- * Decides how to scrape a node with metrics ports: a ServiceMonitor when exactly one Service in its namespace selects
- * its pods and names every metrics port (matched by that Service's own labels, without the version), otherwise a
- * PodMonitor on its pod selector and container port names. Nodes without metrics ports are not scraped.
+ * Decides how to scrape a node with metrics ports: through its own Service when exactly one Service in its namespace
+ * selects its pods and names every metrics port (matched by that Service's labels, without the version); otherwise
+ * through a headless metrics Service Stratum adds on its pod selector and container port numbers. Either way a
+ * ServiceMonitor scrapes it, so the scrape can use the mesh's mTLS certificates (PodMonitors cannot read files).
+ * Nodes without metrics ports are not scraped.
  */
 export function planScrape(node: GraphNodeProps, services: ReadonlyArray<ServiceInfo>): ScrapePlan | undefined {
   if (node.kind === "external" || !node.namespace || !node.selector) return undefined;
@@ -69,9 +68,20 @@ export function planScrape(node: GraphNodeProps, services: ReadonlyArray<Service
     const match = Object.fromEntries(Object.entries(service.labels).filter(([k]) => k !== "app.kubernetes.io/version"));
     if (Object.keys(match).length === 0) continue;
     const selected = inNs.filter((s) => subsetOf(match, s.labels));
-    if (selected.length === 1) return { kind: "ServiceMonitor", node, ports, service, match };
+    if (selected.length === 1) return { kind: "existing", node, ports, service, match };
   }
-  return { kind: "PodMonitor", node, ports };
+  return { kind: "dedicated", node, ports };
+}
+
+/** Label that marks (and selects) the metrics Service Stratum adds for a node. */
+export const METRICS_SERVICE_LABEL = "stratum.dev/metrics-of";
+
+/** Where the Prometheus pod finds the mesh's workload certificate (written by its Istio sidecar). */
+export const MESH_CERT_DIR = "/etc/prom-certs";
+
+/** Istio's own proxy ports (15000-15099, e.g. 15090 envoy-prom, 15014 istiod): plaintext, never behind mTLS. */
+export function isProxyPort(port: number): boolean {
+  return port >= 15000 && port <= 15099;
 }
 
 /** Props of the derived monitors. */
@@ -84,63 +94,75 @@ export interface GraphMonitorsProps {
   readonly plans: ReadonlyArray<ScrapePlan>;
   /** Owning team of a node, written as the `team` label of its series. @default none */
   readonly teamOf?: (nodeId: string) => string | undefined;
+  /** Whether a node's pods only accept mesh mTLS (scraped with the mesh certificate in `MESH_CERT_DIR`). @default none */
+  readonly meshTls?: (node: GraphNodeProps) => boolean;
   /** Scrape interval. @default Prometheus' */
   readonly interval?: string;
 }
 
-/** One ServiceMonitor or PodMonitor per scraped graph node; every series carries `service=<node id>`. */
+/**
+ * One ServiceMonitor per scraped graph node (and a headless metrics Service where the node has no suitable one);
+ * every series carries `service=<node id>` and, when known, `team`.
+ */
 export class GraphMonitors extends Construct {
-  /** Monitor names by node id. */
-  readonly monitors = new Map<string, ServiceMonitor | PodMonitor>();
+  /** The ServiceMonitors by node id. */
+  readonly monitors = new Map<string, ServiceMonitor>();
+  /** The metrics Services Stratum added, by node id. */
+  readonly metricsServices = new Map<string, k8s.KubeService>();
 
   constructor(scope: Construct, id: string, props: GraphMonitorsProps) {
     super(scope, id);
     for (const plan of props.plans) {
       const node = plan.node;
-      const labels = { ...recommendedLabels({ name: node.id, component: "monitoring" }), ...props.selectorLabels };
-      const metadata = { name: node.id, namespace: props.namespace, labels };
-      const team = props.teamOf?.(node.id);
-      const extra = [
-        { targetLabel: "service", replacement: node.id },
-        ...(team ? [{ targetLabel: "team", replacement: team }] : []),
-      ];
-      if (plan.kind === "ServiceMonitor") {
-        this.monitors.set(
-          node.id,
-          new ServiceMonitor(this, node.id, {
-            metadata,
-            spec: {
-              namespaceSelector: { matchNames: [node.namespace!] },
-              selector: { matchLabels: plan.match },
-              endpoints: plan.ports.map((p) => ({
-                port: p.name,
-                path: "/metrics",
-                scheme: ServiceMonitorSpecEndpointsScheme.HTTP,
-                interval: props.interval,
-                relabelings: extra.map((r) => ({ ...r, action: ServiceMonitorSpecEndpointsRelabelingsAction.REPLACE })),
-              })),
-            },
-          }),
-        );
+      let match: Record<string, string>;
+      if (plan.kind === "existing") {
+        match = plan.match;
       } else {
-        this.monitors.set(
-          node.id,
-          new PodMonitor(this, node.id, {
-            metadata,
-            spec: {
-              namespaceSelector: { matchNames: [node.namespace!] },
-              selector: { matchLabels: { ...node.selector } },
-              podMetricsEndpoints: plan.ports.map((p) => ({
-                port: p.name,
-                path: "/metrics",
-                scheme: PodMonitorSpecPodMetricsEndpointsScheme.HTTP,
-                interval: props.interval,
-                relabelings: extra.map((r) => ({ ...r, action: PodMonitorSpecPodMetricsEndpointsRelabelingsAction.REPLACE })),
-              })),
-            },
-          }),
-        );
+        match = { [METRICS_SERVICE_LABEL]: node.id };
+        const svc = new k8s.KubeService(this, `Service-${node.id}`, {
+          metadata: {
+            name: kubeName(["metrics", node.id]),
+            namespace: node.namespace,
+            labels: { ...recommendedLabels({ name: node.id, instance: `${node.id}-metrics`, component: "monitoring" }), ...match },
+          },
+          spec: {
+            clusterIp: "None",
+            selector: { ...node.selector },
+            ports: plan.ports.map((p) => ({ name: p.name, port: p.port, targetPort: k8s.IntOrString.fromNumber(p.targetPort ?? p.port), protocol: p.transport ?? "TCP", appProtocol: p.protocol })),
+          },
+        });
+        this.metricsServices.set(node.id, svc);
       }
+      const team = props.teamOf?.(node.id);
+      const relabelings = [
+        { targetLabel: "service", replacement: node.id, action: ServiceMonitorSpecEndpointsRelabelingsAction.REPLACE },
+        ...(team ? [{ targetLabel: "team", replacement: team, action: ServiceMonitorSpecEndpointsRelabelingsAction.REPLACE }] : []),
+      ];
+      const meshed = props.meshTls?.(node) ?? false;
+      this.monitors.set(
+        node.id,
+        new ServiceMonitor(this, node.id, {
+          metadata: { name: node.id, namespace: props.namespace, labels: { ...recommendedLabels({ name: node.id, component: "monitoring" }), ...props.selectorLabels } },
+          spec: {
+            namespaceSelector: { matchNames: [node.namespace!] },
+            selector: { matchLabels: match },
+            endpoints: plan.ports.map((p) => ({
+              port: p.name,
+              path: "/metrics",
+              interval: props.interval,
+              relabelings,
+              ...(meshed && !isProxyPort(p.targetPort ?? p.port)
+                ? {
+                    scheme: ServiceMonitorSpecEndpointsScheme.HTTPS,
+                    // Istio's documented scrape setup: the workload certificate proves Prometheus' identity to the
+                    // target's sidecar; server names are SPIFFE ids, which Prometheus cannot verify by host name
+                    tlsConfig: { caFile: `${MESH_CERT_DIR}/root-cert.pem`, certFile: `${MESH_CERT_DIR}/cert-chain.pem`, keyFile: `${MESH_CERT_DIR}/key.pem`, insecureSkipVerify: true },
+                  }
+                : { scheme: ServiceMonitorSpecEndpointsScheme.HTTP }),
+            })),
+          },
+        }),
+      );
     }
   }
 }

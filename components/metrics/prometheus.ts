@@ -1,3 +1,4 @@
+import { JsonPatch } from "cdk8s";
 import { Construct } from "constructs";
 import * as k8s from "../../constructs/imports/k8s";
 import {
@@ -152,6 +153,31 @@ export class StratumPrometheus extends Construct {
         spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: { ...this.podSelector } } },
       });
     }
+  }
+
+  /**
+   * Joins the mesh the way Istio documents for Prometheus: the sidecar intercepts inbound traffic only (Grafana's calls
+   * arrive over mTLS) and writes the workload certificate to a shared in-memory volume, mounted at `certDir`, which
+   * Prometheus presents when it scrapes meshed targets and sends alerts to a meshed Alertmanager.
+   */
+  joinMesh(certDir: string): void {
+    const r = this.resource;
+    r.addJsonPatch(
+      JsonPatch.add("/spec/podMetadata/annotations", {
+        "traffic.sidecar.istio.io/includeOutboundIPRanges": "",
+        "proxy.istio.io/config": "proxyMetadata:\n  OUTPUT_CERTS: /etc/istio-output-certs\n",
+        "sidecar.istio.io/userVolumeMount": JSON.stringify([{ name: "istio-certs", mountPath: "/etc/istio-output-certs" }]),
+      }),
+      JsonPatch.add("/spec/volumes", [{ name: "istio-certs", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } }]),
+      JsonPatch.add("/spec/volumeMounts", [{ name: "istio-certs", mountPath: certDir, readOnly: true }]),
+      JsonPatch.add("/spec/alerting/alertmanagers/0/scheme", "https"),
+      JsonPatch.add("/spec/alerting/alertmanagers/0/tlsConfig", {
+        caFile: `${certDir}/root-cert.pem`,
+        certFile: `${certDir}/cert-chain.pem`,
+        keyFile: `${certDir}/key.pem`,
+        insecureSkipVerify: true,
+      }),
+    );
   }
 
   /** In-cluster URL of its API (Grafana's datasource). */

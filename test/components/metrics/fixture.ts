@@ -1,4 +1,5 @@
 import { App } from "cdk8s";
+import { MeshComponent } from "../../../components/mesh";
 import { MetricsComponent, MetricsComponentProps } from "../../../components/metrics";
 import { Environment } from "../../../stacks/environments/environment";
 import { Platform } from "../../../stacks/platform";
@@ -28,10 +29,11 @@ function addServices(platform: Platform): void {
 /** A platform with the metrics component, the reference services and (optionally) stand-ins for the other components. */
 export function buildMetricsPlatform(
   environment: Environment,
-  options: { stubs?: boolean; props?: MetricsComponentProps; customize?: (p: Platform, m: MetricsComponent) => void } = {},
+  options: { stubs?: boolean; mesh?: boolean; props?: MetricsComponentProps; customize?: (p: Platform, m: MetricsComponent) => void } = {},
 ): { platform: Platform; metrics: MetricsComponent; objects: K8sObject[] } {
   const app = new App({ outdir: "unused", recordConstructMetadata: false });
   const platform = new Platform(app, environment.name, { environment });
+  if (options.mesh) platform.add((scope, context) => new MeshComponent(scope, "Mesh", context));
   const metrics = platform.add((scope, context) => new MetricsComponent(scope, "Metrics", context, options.props));
   addServices(platform);
   if (options.stubs ?? true) {

@@ -58,9 +58,9 @@ describe("MetricsComponent", () => {
     const graph = prodBuild.platform.graph;
     const scraped = graph.nodes.filter((n) => n.kind !== "external" && n.ports.some((p) => p.metrics));
     expect(scraped.map((n) => n.id)).toEqual(expect.arrayContaining(["order", "payment", "catalog", "customer", ...STUB_NODES.filter((s) => s.ports.some((p) => "metrics" in p)).map((s) => s.id)]));
+    expect(findAll(prodBuild.objects, "PodMonitor")).toHaveLength(0);
     for (const node of scraped) {
-      const monitors = [...findAll(prodBuild.objects, "ServiceMonitor", node.id, "monitoring"), ...findAll(prodBuild.objects, "PodMonitor", node.id, "monitoring")];
-      expect(monitors).toHaveLength(1);
+      expect(findAll(prodBuild.objects, "ServiceMonitor", node.id, "monitoring")).toHaveLength(1);
       const edge = graph.edges.find((e) => e.from === "prometheus" && e.to === node.id);
       expect(edge?.ports).toEqual(node.ports.filter((p) => p.metrics).map((p) => p.name));
     }
@@ -68,8 +68,9 @@ describe("MetricsComponent", () => {
   });
 
   it("every ServiceMonitor selects exactly one Service, in its namespace, that has the scraped port", () => {
+    // the kubelet Service is kept by the operator in the cluster, not written by Stratum
     const monitors = findAll(prodBuild.objects, "ServiceMonitor").filter((m) => m.metadata.name !== "kubelet-cadvisor") as Array<K8sObject & Record<string, any>>;
-    expect(monitors.length).toBeGreaterThanOrEqual(4);
+    expect(monitors.length).toBe(12);
     for (const m of monitors) {
       const services = findAll(prodBuild.objects, "Service").filter(
         (s) =>
@@ -79,6 +80,36 @@ describe("MetricsComponent", () => {
       expect(services).toHaveLength(1);
       for (const ep of m.spec.endpoints) expect(services[0].spec.ports.map((p: { name: string }) => p.name)).toContain(ep.port);
     }
+  });
+
+  it("adds a headless metrics Service for a node without one, on the container port number", () => {
+    const svc = findOne(prodBuild.objects, "Service", "metrics-redis", "data");
+    expect(svc.spec.clusterIP).toBe("None");
+    expect(svc.spec.selector).toEqual({ "app.kubernetes.io/name": "redis" });
+    expect(svc.spec.ports).toEqual([{ name: "http-metrics", port: 9121, targetPort: 9121, protocol: "TCP", appProtocol: "http" }]);
+    expect(findOne(prodBuild.objects, "ServiceMonitor", "redis", "monitoring").spec.selector).toEqual({ matchLabels: { "stratum.dev/metrics-of": "redis" } });
+    // a business service is scraped through its own Service
+    expect(findAll(prodBuild.objects, "Service", "metrics-order")).toHaveLength(0);
+  });
+
+  it("scrapes meshed targets with the mesh's workload certificate, and Prometheus joins the mesh to hold one", () => {
+    const meshed = buildMetricsPlatform(prod, { mesh: true });
+    const order = findOne(meshed.objects, "ServiceMonitor", "order", "monitoring");
+    expect(order.spec.endpoints[0]).toMatchObject({ scheme: "https", tlsConfig: { certFile: "/etc/prom-certs/cert-chain.pem", keyFile: "/etc/prom-certs/key.pem" } });
+    const p = findOne(meshed.objects, "Prometheus", "stratum", "monitoring");
+    expect(p.spec.podMetadata.annotations["traffic.sidecar.istio.io/includeOutboundIPRanges"]).toBe("");
+    expect(p.spec.volumeMounts).toEqual([{ name: "istio-certs", mountPath: "/etc/prom-certs", readOnly: true }]);
+    expect(p.spec.alerting.alertmanagers[0].scheme).toBe("https");
+    // Istio's own proxy ports stay plaintext
+    const gw = buildMetricsPlatform(prod, {
+      mesh: true,
+      customize: (p) => {
+        p.graph.addNode({ id: "edge-proxy", kind: "component", namespace: "apps", serviceAccount: "edge-proxy", selector: { app: "edge-proxy" }, ports: [{ name: "http-envoy-prom", port: 15090, protocol: "http", metrics: true }] });
+      },
+    });
+    expect(findOne(gw.objects, "ServiceMonitor", "edge-proxy", "monitoring").spec.endpoints[0].scheme).toBe("http");
+    // without a mesh everything is plain HTTP
+    expect(findOne(prodBuild.objects, "ServiceMonitor", "order", "monitoring").spec.endpoints[0].scheme).toBe("http");
   });
 
   it("labels every business service's series with its service and team", () => {
