@@ -68,6 +68,15 @@ export interface GatewayConfigInput {
   readonly rateLimits: GatewayRateLimits;
   readonly circuitBreaker: GatewayCircuitBreaker;
   readonly routes: ReadonlyArray<GatewayRoute>;
+  /** Cluster-wide rate limits in Redis, reached through its sentinels. @default per replica, in memory */
+  readonly redis?: {
+    readonly sentinels: ReadonlyArray<{ readonly host: string; readonly port: number }>;
+    readonly masterName: string;
+    readonly username: string;
+    /** Environment variable that holds the password (a Secret reference in the pod). */
+    readonly passwordEnv: string;
+    readonly tls: boolean;
+  };
 }
 
 const bucket = (r: RateLimit): BucketConfig => ({ requests_per_second: r.requestsPerSecond, burst: r.burst });
@@ -103,6 +112,19 @@ export function gatewayConfig(input: GatewayConfigInput): GatewayConfigFile {
       ...(rl.perService ? { per_service: bucket(rl.perService) } : {}),
       ...(rl.services && Object.keys(rl.services).length
         ? { overrides: { services: Object.fromEntries(Object.keys(rl.services).sort().map((k) => [k, bucket(rl.services![k])])) } }
+        : {}),
+      ...(input.redis
+        ? {
+            redis: {
+              sentinels: input.redis.sentinels.map((x) => ({ host: x.host, port: x.port })),
+              master_name: input.redis.masterName,
+              username: input.redis.username,
+              password_env: input.redis.passwordEnv,
+              tls: input.redis.tls,
+              key_prefix: "gateway:rl:",
+              on_error: "allow" as const,
+            },
+          }
         : {}),
     },
     circuit_breaker: {

@@ -8,6 +8,7 @@ import { NODE_BASE_IMAGE, NODE_UID, RuntimeAsset } from "../../constructs/runtim
 import { GraphNodeProps } from "../../constructs/service-graph";
 import { PlatformComponent, PlatformContext, SyncWave } from "../component";
 import { MeshComponent } from "../mesh";
+import { RedisComponent, REDIS_NODE } from "../redis";
 import { ServicesComponent } from "../services";
 import { BusinessService } from "../services/business-service";
 import { GatewayCircuitBreaker, gatewayConfig, GatewayRateLimits, GatewayRoute, renderGatewayConfig } from "./gateway-config";
@@ -40,6 +41,12 @@ export interface GatewayProps {
   readonly trustedProxyHops?: number;
   /** Routes besides the business services' own (e.g. to a platform UI). @default none */
   readonly routes?: ReadonlyArray<GatewayRoute>;
+  /**
+   * Keep the rate-limit buckets in the platform's Redis (through its sentinels), so that the limits hold for the
+   * whole gateway fleet rather than per replica. When Redis does not answer, requests are let through.
+   * @default true when the platform has the Redis component
+   */
+  readonly distributedRateLimits?: boolean;
 }
 
 /**
@@ -60,6 +67,7 @@ export class GatewayComponent extends PlatformComponent {
   private readonly extraRoutes: GatewayRoute[];
   private readonly props: GatewayProps;
   private readonly mesh?: MeshComponent;
+  private readonly redis?: RedisComponent;
   private renderedConfig?: string;
 
   constructor(scope: Construct, id: string, context: PlatformContext, props: GatewayProps = {}) {
@@ -110,6 +118,13 @@ export class GatewayComponent extends PlatformComponent {
       terminationGracePeriodSeconds: 35,
     });
     this.graphNode = context.graph.addNode(this.workload.graphNode(GATEWAY_NODE, "component", this));
+    const redis = context.find(RedisComponent);
+    if (props.distributedRateLimits && !redis) throw new Error(`${this.node.path}: distributedRateLimits needs the Redis component, added before the gateway`);
+    if (redis && (props.distributedRateLimits ?? true)) {
+      // The graph hands the gateway REDIS_PASSWORD (a Secret reference) and the Redis component adds the sentinels.
+      this.redis = redis;
+      context.graph.connect(GATEWAY_NODE, REDIS_NODE);
+    }
     context.onFinalize(() => this.connect(), "connect");
   }
 
@@ -173,6 +188,13 @@ export class GatewayComponent extends PlatformComponent {
       rateLimits: p.rateLimits ?? {},
       circuitBreaker: p.circuitBreaker ?? {},
       routes,
+      redis: this.redis && {
+        sentinels: [{ host: this.redis.endpoint.sentinelHost, port: this.redis.endpoint.sentinelPort }],
+        masterName: this.redis.endpoint.masterName,
+        username: this.redis.endpoint.username,
+        passwordEnv: "REDIS_PASSWORD",
+        tls: this.redis.endpoint.tls,
+      },
     });
     this.renderedConfig = renderGatewayConfig(config, this.node.path);
     new k8s.KubeConfigMap(this, "Config", {

@@ -124,10 +124,19 @@ export interface GatewayConfigFile {
     readonly max_keys?: number;
     /** A Redis server that makes the limits cluster-wide. @default in memory, per replica */
     readonly redis?: {
-      readonly host: string;
+      /** Redis host (without sentinels), or a fallback name when sentinels are given. */
+      readonly host?: string;
       readonly port?: number;
+      /** Sentinels that name the current master; the gateway follows failovers through them. @default none */
+      readonly sentinels?: ReadonlyArray<{ readonly host: string; readonly port: number }>;
+      /** Master name the sentinels know. @default "mymaster" */
+      readonly master_name?: string;
+      /** ACL user. @default the default user */
+      readonly username?: string;
       /** Environment variable that holds the password. @default none */
       readonly password_env?: string;
+      /** Connect with TLS. @default false */
+      readonly tls?: boolean;
       /** Key prefix. @default "gateway:rl:" */
       readonly key_prefix?: string;
       /** What to do when Redis is unreachable. @default "allow" */
@@ -246,10 +255,19 @@ export const gatewayConfigSchema = {
         redis: {
           type: "object",
           additionalProperties: false,
-          required: ["host"],
+          anyOf: [{ required: ["host"] }, { required: ["sentinels"] }],
           properties: {
             host: { type: "string", minLength: 1, maxLength: 255 },
             port,
+            sentinels: {
+              type: "array",
+              minItems: 1,
+              maxItems: 16,
+              items: { type: "object", additionalProperties: false, required: ["host", "port"], properties: { host: { type: "string", minLength: 1, maxLength: 255 }, port } },
+            },
+            master_name: { type: "string", pattern: "^[A-Za-z0-9._-]+$", maxLength: 128 },
+            username: { type: "string", minLength: 1, maxLength: 128 },
+            tls: { type: "boolean" },
             password_env: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
             key_prefix: { type: "string", maxLength: 128 },
             on_error: { enum: ["allow", "deny"] },

@@ -66,7 +66,17 @@ export interface RateLimitSettings {
   readonly ips: ReadonlyMap<string, Bucket>;
   readonly services: ReadonlyMap<string, Bucket>;
   readonly maxKeys: number;
-  readonly redis?: { readonly host: string; readonly port: number; readonly password?: string; readonly keyPrefix: string; readonly onError: "allow" | "deny" };
+  readonly redis?: {
+    readonly host: string;
+    readonly port: number;
+    readonly sentinels?: ReadonlyArray<{ readonly host: string; readonly port: number }>;
+    readonly masterName: string;
+    readonly username?: string;
+    readonly password?: string;
+    readonly tls: boolean;
+    readonly keyPrefix: string;
+    readonly onError: "allow" | "deny";
+  };
 }
 
 /** Circuit breaker settings. */
@@ -101,7 +111,7 @@ const MAX_CLOCK_SKEW_SEC = 300;
 
 let compiled: ReturnType<Ajv["compile"]> | undefined;
 function validator() {
-  compiled ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true }).compile(gatewayConfigSchema);
+  compiled ??= new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true }).compile(gatewayConfigSchema);
   return compiled;
 }
 
@@ -281,9 +291,13 @@ export function settingsFrom(data: unknown, source = "config"): Settings {
       services: bucketMap(rl?.overrides?.services),
       maxKeys: rl?.max_keys ?? 100_000,
       redis: rl?.redis && {
-        host: rl.redis.host,
+        host: rl.redis.host ?? "localhost",
         port: rl.redis.port ?? 6379,
+        sentinels: rl.redis.sentinels?.map((x) => ({ host: x.host, port: x.port })),
+        masterName: rl.redis.master_name ?? "mymaster",
+        username: rl.redis.username,
         password: rl.redis.password_env ? process.env[rl.redis.password_env] : undefined,
+        tls: rl.redis.tls ?? false,
         keyPrefix: rl.redis.key_prefix ?? "gateway:rl:",
         onError: rl.redis.on_error ?? "allow",
       },

@@ -36,7 +36,14 @@ return out
 export interface RedisRateLimiterOptions {
   readonly host: string;
   readonly port: number;
+  /** Sentinels to ask for the master (then `host`/`port` are not used). */
+  readonly sentinels?: ReadonlyArray<{ readonly host: string; readonly port: number }>;
+  /** Master name the sentinels know. @default "mymaster" */
+  readonly masterName?: string;
+  readonly username?: string;
   readonly password?: string;
+  /** Connect with TLS (to Redis and the sentinels). @default false */
+  readonly tls?: boolean;
   readonly keyPrefix: string;
   /** Decision when Redis does not answer. */
   readonly onError: "allow" | "deny";
@@ -49,10 +56,15 @@ export class RedisRateLimiter implements RateLimiter {
   private readonly client: Redis;
 
   constructor(private readonly options: RedisRateLimiterOptions) {
+    const tls = options.tls ? {} : undefined;
+    const where = options.sentinels?.length
+      ? { sentinels: options.sentinels.map((x) => ({ host: x.host, port: x.port })), name: options.masterName ?? "mymaster", sentinelUsername: options.username, sentinelPassword: options.password, sentinelTLS: tls, enableTLSForSentinelMode: Boolean(tls) }
+      : { host: options.host, port: options.port };
     this.client = new Redis({
-      host: options.host,
-      port: options.port,
+      ...where,
+      username: options.username,
       password: options.password,
+      tls,
       lazyConnect: false,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
@@ -67,7 +79,8 @@ export class RedisRateLimiter implements RateLimiter {
   async ready(timeoutMs = 5000): Promise<void> {
     if (this.client.status === "ready") return;
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`redis ${this.options.host}:${this.options.port} not ready after ${timeoutMs}ms`)), timeoutMs);
+      const where = this.options.sentinels?.length ? `master ${this.options.masterName ?? "mymaster"} via sentinels` : `${this.options.host}:${this.options.port}`;
+      const t = setTimeout(() => reject(new Error(`redis ${where} not ready after ${timeoutMs}ms`)), timeoutMs);
       this.client.once("ready", () => {
         clearTimeout(t);
         resolve();

@@ -78,6 +78,27 @@ describe("rate limits shared through Redis", () => {
     }
   });
 
+  it("finds the master through Redis Sentinel", async () => {
+    const sentinelPort = await freePort();
+    const conf = path.join(dir, "sentinel.conf");
+    fs.writeFileSync(conf, `port ${sentinelPort}\nbind 127.0.0.1\ndir ${dir}\nsentinel monitor shop 127.0.0.1 ${port} 1\n`);
+    const sentinel = spawn("redis-sentinel", [conf], { stdio: "ignore" });
+    try {
+      const limiter = new RedisRateLimiter({ host: "unused", port: 1, sentinels: [{ host: "127.0.0.1", port: sentinelPort }], masterName: "shop", keyPrefix: "t3:", onError: "deny" });
+      try {
+        await limiter.ready(10000);
+        const results = [];
+        for (let i = 0; i < 5; i++) results.push((await limiter.take([key("user:carol")])).allowed);
+        expect(results).toEqual([true, true, true, true, false]);
+      } finally {
+        await limiter.close();
+      }
+    } finally {
+      sentinel.kill("SIGTERM");
+      await new Promise((r) => sentinel.once("exit", r));
+    }
+  });
+
   it("falls back to the configured decision when Redis is unreachable", async () => {
     const dead = await freePort();
     const allow = new RedisRateLimiter({ host: "127.0.0.1", port: dead, keyPrefix: "x:", onError: "allow" });
