@@ -164,3 +164,84 @@ export function networkReachability(graph: ServiceGraph, objects: ReadonlyArray<
   }
   return { allowed: [...allowed].sort(), declared: [...declared].sort() };
 }
+
+/** Root namespace of the mesh: its AuthorizationPolicies apply everywhere. */
+const MESH_ROOT = "istio-system";
+/** Ports the Istio agent serves itself (health 15021, merged stats 15020): no Envoy listener, no authorization. */
+const AGENT_PORTS = new Set([15020, 15021]);
+
+/**
+ * Evaluates Istio AuthorizationPolicies for plain TCP/HTTP connections: DENY first, then a workload with any ALLOW
+ * policy is reachable only through a matching rule. Conditions on requests (paths, JWT principals) are taken as
+ * satisfiable, since reachability asks whether any request can get through.
+ */
+export class AuthorizationModel {
+  private readonly policies: Array<K8sObject & Record<string, any>>;
+  private readonly meshedNamespaces = new Set<string>();
+
+  constructor(objects: ReadonlyArray<K8sObject>) {
+    this.policies = objects.filter((o) => o.kind === "AuthorizationPolicy") as Array<K8sObject & Record<string, any>>;
+    for (const ns of objects.filter((o) => o.kind === "Namespace")) {
+      const labels = ns.metadata.labels ?? {};
+      if (labels["istio-injection"] === "enabled" || labels["istio.io/rev"]) this.meshedNamespaces.add(ns.metadata.name as string);
+    }
+  }
+
+  /** Whether pods of the namespace run a sidecar (and so enforce AuthorizationPolicies). */
+  meshed(namespace: string | undefined): boolean {
+    return namespace !== undefined && this.meshedNamespaces.has(namespace);
+  }
+
+  private applying(dst: PodView, action: string) {
+    return this.policies.filter(
+      (p) => (p.metadata.namespace === dst.namespace || p.metadata.namespace === MESH_ROOT) && (p.spec?.action ?? "ALLOW") === action && matches(p.spec?.selector, dst.labels),
+    );
+  }
+
+  private ruleMatches(rule: Record<string, any>, src: { principal?: string; namespace?: string; cidrs?: ReadonlyArray<string> }, port: number): boolean {
+    const fromOk = !rule.from || rule.from.some((f: any) => {
+      const s = f.source ?? {};
+      if (s.principals && !(src.principal && s.principals.some((p: string) => p === "*" || p === src.principal))) return false;
+      if (s.namespaces && !(src.namespace && s.namespaces.includes(src.namespace))) return false;
+      if (s.ipBlocks && !(src.cidrs && src.cidrs.every((c) => s.ipBlocks.includes(c)))) return false;
+      if (s.notPrincipals && src.principal && s.notPrincipals.includes(src.principal)) return false;
+      return true;
+    });
+    const toOk = !rule.to || rule.to.some((t: any) => !t.operation?.ports || t.operation.ports.includes(String(port)));
+    return fromOk && toOk;
+  }
+
+  /** Whether a connection from `src` reaches `dst` on `port` past the mesh's authorization. */
+  allows(src: { principal?: string; namespace?: string; cidrs?: ReadonlyArray<string> }, dst: PodView, port: number): boolean {
+    if (!this.meshed(dst.namespace) || AGENT_PORTS.has(port)) return true;
+    if (this.applying(dst, "DENY").some((p) => (p.spec.rules ?? []).some((r: any) => this.ruleMatches(r, src, port)))) return false;
+    const allow = this.applying(dst, "ALLOW");
+    if (allow.length === 0) return true;
+    return allow.some((p) => (p.spec?.rules ?? []).some((r: any) => this.ruleMatches(r, src, port)));
+  }
+}
+
+/**
+ * Reachability from NetworkPolicies and AuthorizationPolicies together (a connection needs both), next to the
+ * declared edges, over the nodes the policies can tell apart; plus the declared edges the mesh alone would refuse.
+ */
+export function fullReachability(graph: ServiceGraph, objects: ReadonlyArray<K8sObject>): { allowed: string[]; declared: string[]; refusedByMesh: string[] } {
+  const net = networkReachability(graph, objects);
+  const authz = new AuthorizationModel(objects);
+  const canon = canonicalNames(graph);
+  const source = (n: GraphNodeProps) =>
+    n.kind === "external"
+      ? { cidrs: n.cidrs }
+      : { namespace: n.namespace, principal: authz.meshed(n.namespace) ? `cluster.local/ns/${n.namespace}/sa/${n.serviceAccount}` : undefined };
+  const byCanon = new Map<string, GraphNodeProps[]>();
+  for (const n of graph.nodes) byCanon.set(canon.get(n.id)!, [...(byCanon.get(canon.get(n.id)!) ?? []), n]);
+  const meshAllows = (fromCanon: string, toCanon: string, port: number) =>
+    (byCanon.get(fromCanon) ?? []).some((a) => (byCanon.get(toCanon) ?? []).some((b) => b.kind === "external" || authz.allows(source(a), podOf(b), port)));
+  const parse = (k: string) => {
+    const m = /^(.*) -> (.*):(\d+)$/.exec(k)!;
+    return [m[1], m[2], Number(m[3])] as const;
+  };
+  const allowed = net.allowed.filter((k) => meshAllows(...parse(k)));
+  const refusedByMesh = net.declared.filter((k) => !meshAllows(...parse(k)));
+  return { allowed, declared: net.declared, refusedByMesh };
+}
