@@ -127,6 +127,7 @@ export interface FluentBitValues {
   readonly securityContext: Readonly<Record<string, unknown>>;
   readonly resources: Resources;
   readonly priorityClassName: string;
+  readonly podAnnotations: Readonly<Record<string, string>>;
   readonly tolerations: ReadonlyArray<Readonly<Record<string, string>>>;
   readonly updateStrategy: { readonly type: "RollingUpdate"; readonly rollingUpdate: { readonly maxUnavailable: number } };
   readonly metricsPort: number;
@@ -207,6 +208,9 @@ export class FluentBit extends Construct {
         },
         resources: props.resources,
         priorityClassName: "system-node-critical",
+        // No mesh sidecar: Fluent Bit only calls out (Elasticsearch over its own TLS, the API server), and a proxy in a
+        // root, hostPath DaemonSet would add a second failure point on every node.
+        podAnnotations: { "sidecar.istio.io/inject": "false" },
         tolerations: [{ operator: "Exists" }],
         updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
         metricsPort: FLUENT_BIT_METRICS_PORT,

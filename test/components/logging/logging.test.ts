@@ -59,6 +59,7 @@ describe("LoggingComponent", () => {
     expect(values.kind).toBe("DaemonSet");
     expect(values.image).toEqual({ repository: "cr.fluentbit.io/fluent/fluent-bit", tag: "3.1.0", pullPolicy: "IfNotPresent" });
     expect(values.tolerations).toEqual([{ operator: "Exists" }]);
+    expect(values.podAnnotations).toEqual({ "sidecar.istio.io/inject": "false" });
     expect(values.resources).toEqual(dev.sizing.logging.fluentBit);
     expect(values.testFramework).toEqual({ enabled: false });
   });
