@@ -35,10 +35,15 @@ export class ObjectStorage {
     this.client = client ?? new S3Client({ region: config.region, endpoint: config.endpoint, forcePathStyle: Boolean(config.endpoint) });
   }
 
-  /** Streams `source` to `key`, refusing more than `maxBytes`; returns size and hex SHA-256. */
-  async upload(key: string, source: Readable, contentType: string, maxBytes: number): Promise<{ size: number; sha256: string }> {
+  /**
+   * Streams `source` to `key`, refusing more than `maxBytes`; returns size, hex SHA-256, and the most bytes that were
+   * ever read from the source but not yet acknowledged by S3 (what the upload held in memory at its peak).
+   */
+  async upload(key: string, source: Readable, contentType: string, maxBytes: number): Promise<{ size: number; sha256: string; peakBufferedBytes: number }> {
     const hash = createHash("sha256");
     let size = 0;
+    let acknowledged = 0;
+    let peakBufferedBytes = 0;
     let tooLarge = false;
     const meter = new Transform({
       transform(chunk: Buffer, _enc, cb) {
@@ -49,6 +54,7 @@ export class ObjectStorage {
           return;
         }
         hash.update(chunk);
+        peakBufferedBytes = Math.max(peakBufferedBytes, size - acknowledged);
         cb(null, chunk);
       },
     });
@@ -64,6 +70,7 @@ export class ObjectStorage {
       queueSize: this.config.queueSize,
       leavePartsOnError: false,
     });
+    upload.on("httpUploadProgress", (p) => { acknowledged = Math.max(acknowledged, p.loaded ?? 0); });
     try {
       await upload.done();
     } catch (e) {
@@ -74,7 +81,7 @@ export class ObjectStorage {
       source.off("aborted", onAborted);
     }
     if (tooLarge) throw new TooLargeError(maxBytes);
-    return { size, sha256: hash.digest("hex") };
+    return { size, sha256: hash.digest("hex"), peakBufferedBytes };
   }
 
   /** Writes a small object. */
