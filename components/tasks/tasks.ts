@@ -6,7 +6,9 @@ import { recommendedLabels } from "../../constructs/labels";
 import { NODE_BASE_IMAGE, NODE_UID, RuntimeAsset } from "../../constructs/runtime-asset";
 import { GraphNodeProps } from "../../constructs/service-graph";
 import { PlatformComponent, PlatformContext, SyncWave } from "../component";
+import { EventsComponent } from "../events";
 import { orchestratorConfig } from "./orchestrator-config";
+import { taskStatusEvents } from "./status-events";
 
 /** Graph id of the task orchestrator (agreed across components). */
 export const TASK_ORCHESTRATOR_NODE = "task-orchestrator";
@@ -26,7 +28,7 @@ export interface TasksProps {
   readonly maxRetries?: number;
   /** First retry delay, doubled on each further retry. @default 1000 */
   readonly retryBaseDelayMs?: number;
-  /** The Dapr pub/sub component that carries the status events. @default "events" */
+  /** The Dapr pub/sub component that carries the status events. @default the events component's, else "events" */
   readonly pubsubName?: string;
   /** Seconds a stopping pod lets running tasks finish before leaving them to lease expiry. @default 25 */
   readonly drainSeconds?: number;
@@ -65,6 +67,11 @@ export class TasksComponent extends PlatformComponent {
     if (sizing.maxReplicas < sizing.replicas) problems.push(`sizing.tasks.maxReplicas must be >= sizing.tasks.replicas (${sizing.maxReplicas} < ${sizing.replicas})`);
     if (problems.length) throw new Error(`${this.node.path}: ${problems.join("; ")}`);
 
+    // the status events join the catalog; the events component then gives the pods a Dapr sidecar (annotations,
+    // graph edges to the control plane and broker) and scopes the pub/sub to declared producers
+    const events = context.find(EventsComponent);
+    for (const def of taskStatusEvents(TASK_ORCHESTRATOR_NODE)) events?.addEvent(def);
+
     const config = orchestratorConfig(
       {
         port: PORT,
@@ -74,7 +81,7 @@ export class TasksComponent extends PlatformComponent {
         leaseSeconds,
         maxRetries: props.maxRetries ?? 3,
         retryBaseDelayMs: props.retryBaseDelayMs ?? 1000,
-        pubsubName: props.pubsubName ?? "events",
+        pubsubName: props.pubsubName ?? events?.pubsubName ?? "events",
         drainSeconds,
       },
       this.node.path,

@@ -1,4 +1,5 @@
 import { App, Testing } from "cdk8s";
+import { EventsComponent } from "../../../components/events";
 import { ObjectStorage } from "../../../components/object-storage";
 import { TasksComponent, TasksProps } from "../../../components/tasks";
 import { runPolicies } from "../../../policies/engine";
@@ -104,6 +105,20 @@ describe("TasksComponent", () => {
     expect(() => build(dev, { maxRetries: -1, drainSeconds: 1.5 })).toThrow("drainSeconds must be an integer 0-3600 (got 1.5); maxRetries must be an integer 0-100 (got -1)");
     const tight = { ...dev, sizing: { ...dev.sizing, tasks: { ...dev.sizing.tasks, replicas: 3, maxReplicas: 2 } } };
     expect(() => build(tight)).toThrow("sizing.tasks.maxReplicas must be >= sizing.tasks.replicas (2 < 3)");
+  });
+});
+
+describe("TasksComponent with the events component", () => {
+  it("adds the status events to the catalog and gets a Dapr sidecar for publishing them", () => {
+    const platform = new Platform(new App({ outdir: "unused", recordConstructMetadata: false }), dev.name, { environment: dev });
+    const events = platform.add((s, c) => new EventsComponent(s, "Events", c, { pubsubName: "bus" }));
+    const tasks = platform.add((s, c) => new TasksComponent(s, "Tasks", c));
+    platform.finalize();
+    expect(events.catalog.apps).toContain("task-orchestrator");
+    for (const t of ["task.created", "task.progress", "task.completed", "task.failed", "task.cancelled"]) expect(events.catalog.has(t)).toBe(true);
+    expect(JSON.parse(tasks.configText).events).toEqual({ enabled: "auto", pubsub: "bus" });
+    const deploy = findOne(Testing.synth(tasks) as K8sObject[], "Deployment", "task-orchestrator", "tasks");
+    expect(deploy.spec.template.metadata.annotations).toMatchObject({ "dapr.io/enabled": "true", "dapr.io/app-id": "task-orchestrator" });
   });
 });
 
