@@ -27,6 +27,8 @@ imports=(
   "monitoring-podmonitor:=$crds/prometheus-operator-v0.76.2/monitoring.coreos.com_podmonitors.yaml"
   "monitoring-prometheusrule:=$crds/prometheus-operator-v0.76.2/monitoring.coreos.com_prometheusrules.yaml"
   "monitoring-alertmanagerconfig:=$crds/prometheus-operator-v0.76.2/monitoring.coreos.com_alertmanagerconfigs.yaml"
+  # ECK ships one file for all its kinds; only the Elasticsearch and Kibana bindings are used (and committed)
+  "eck:=$crds/eck-3.0.0/all-crds.yaml"
 )
 cd "$here"
 for spec in "${imports[@]}"; do
