@@ -1,9 +1,8 @@
 import { INGRESS_GATEWAY } from "../../../components/mesh";
 import { dev } from "../../../stacks/environments";
-import { K8sObject } from "../../../policies/types";
 import { Platform } from "../../../stacks/platform";
 import { findAll, findOne } from "../../support/objects";
-import { meshPlatform } from "./support";
+import { allowedCalls, expectedCalls, meshPlatform } from "./support";
 
 /** Adds an operator with a webhook the API server calls, in a namespace of its own. */
 function addWebhookOperator(p: Platform): void {
@@ -22,31 +21,6 @@ function addWebhookOperator(p: Platform): void {
   p.graph.connect("order", "operator", ["https-webhook"]);
 }
 
-function sameLabels(a: Readonly<Record<string, string>>, b: Record<string, string>): boolean {
-  const canon = (x: Readonly<Record<string, string>>) => JSON.stringify(Object.entries(x).sort(([k1], [k2]) => k1.localeCompare(k2)));
-  return canon(a) === canon(b);
-}
-
-/**
- * Reads the AuthorizationPolicies alone (as a cluster would) and answers: which principal may call which workload on
- * which port. Workloads and principals are mapped back to graph ids only to compare with the graph.
- */
-function allowedCalls(objects: ReadonlyArray<K8sObject>, platform: Platform): string[] {
-  const byPrincipal = new Map(platform.graph.nodes.filter((n) => n.serviceAccount).map((n) => [`cluster.local/ns/${n.namespace}/sa/${n.serviceAccount}`, n.id]));
-  const out: string[] = [];
-  for (const p of findAll(objects, "AuthorizationPolicy") as Array<K8sObject & Record<string, any>>) {
-    if (!p.spec?.selector || p.spec.action !== "ALLOW") continue;
-    const target = platform.graph.nodes.find((n) => n.namespace === p.metadata.namespace && sameLabels(n.selector ?? {}, p.spec.selector.matchLabels));
-    if (!target) continue;
-    for (const rule of p.spec.rules ?? []) {
-      for (const principal of rule.from?.flatMap((f: any) => f.source.principals ?? []) ?? []) {
-        for (const port of rule.to.flatMap((t: any) => t.operation.ports)) out.push(`${byPrincipal.get(principal) ?? principal} -> ${target.id}:${port}`);
-      }
-    }
-  }
-  return out.sort();
-}
-
 describe("graph-derived authorization", () => {
   const { platform, mesh, objects } = meshPlatform(dev, {}, (p) => addWebhookOperator(p));
 
@@ -59,21 +33,10 @@ describe("graph-derived authorization", () => {
   });
 
   it("allows exactly the declared edges between meshed workloads, by ServiceAccount principal and port", () => {
-    const meshed = new Set(mesh.meshedNamespaces);
-    const expected = platform.graph.edges
-      .filter((e) => {
-        const from = platform.graph.node(e.from);
-        const to = platform.graph.node(e.to);
-        return from.kind !== "external" && to.namespace !== undefined && meshed.has(to.namespace);
-      })
-      .flatMap((e) => e.ports.map((name) => {
-        const port = platform.graph.node(e.to).ports.find((p) => p.name === name)!;
-        return `${e.from} -> ${e.to}:${port.targetPort ?? port.port}`;
-      }))
-      .sort();
-    expect(expected).toContain("order -> payment:8080");
-    expect(expected).toContain(`${INGRESS_GATEWAY} -> gateway:8080`);
-    expect(allowedCalls(objects, platform)).toEqual(expected);
+    const expected = expectedCalls(platform, mesh.meshedNamespaces);
+    expect(expected).toContain("cluster.local/ns/apps/sa/order -> apps/app.kubernetes.io/instance=payment,app.kubernetes.io/name=payment:8080");
+    expect(expected).toContain(`cluster.local/ns/istio-ingress/sa/${INGRESS_GATEWAY} -> gateway/app.kubernetes.io/name=gateway:8080`);
+    expect(allowedCalls(objects)).toEqual(expected);
   });
 
   it("writes one rule per edge with the caller's principal", () => {

@@ -3,6 +3,7 @@ import { MeshComponent, MeshProps } from "../../../components/mesh";
 import { Environment } from "../../../stacks/environments/environment";
 import { Platform } from "../../../stacks/platform";
 import { K8sObject } from "../../../policies/types";
+import { findAll } from "../../support/objects";
 
 /** A platform with only the mesh, the reference-like services and a stand-in API gateway: fast and isolated. */
 export interface MeshFixture {
@@ -43,4 +44,42 @@ export function meshPlatform(environment: Environment, props: MeshProps = {}, cu
   platform.finalize();
   const objects = platform.components.flatMap((c) => c.toJson() as K8sObject[]);
   return { platform, mesh, objects };
+}
+
+function workload(namespace: string, labels: Readonly<Record<string, string>>): string {
+  return `${namespace}/${Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join(",")}`;
+}
+
+/**
+ * Reads the AuthorizationPolicies alone (as a cluster would) and answers which principal may call which workload
+ * (namespace and pod labels) on which port: `principal -> namespace/labels:port`.
+ */
+export function allowedCalls(objects: ReadonlyArray<K8sObject>): string[] {
+  const out = new Set<string>();
+  for (const p of findAll(objects, "AuthorizationPolicy") as Array<K8sObject & Record<string, any>>) {
+    if (!p.spec?.selector || p.spec.action !== "ALLOW") continue;
+    const target = workload(p.metadata.namespace as string, p.spec.selector.matchLabels);
+    for (const rule of p.spec.rules ?? []) {
+      for (const principal of rule.from?.flatMap((f: any) => f.source.principals ?? []) ?? []) {
+        for (const port of rule.to.flatMap((t: any) => t.operation.ports)) out.add(`${principal} -> ${target}:${port}`);
+      }
+    }
+  }
+  return [...out].sort();
+}
+
+/** The same, computed from the service graph: every edge from a caller inside the cluster to a meshed workload. */
+export function expectedCalls(platform: Platform, meshedNamespaces: ReadonlyArray<string>): string[] {
+  const meshed = new Set(meshedNamespaces);
+  const out = new Set<string>();
+  for (const e of platform.graph.edges) {
+    const from = platform.graph.node(e.from);
+    const to = platform.graph.node(e.to);
+    if (from.kind === "external" || !to.namespace || !meshed.has(to.namespace)) continue;
+    for (const name of e.ports) {
+      const port = to.ports.find((p) => p.name === name)!;
+      out.add(`cluster.local/ns/${from.namespace}/sa/${from.serviceAccount} -> ${workload(to.namespace, to.selector ?? {})}:${port.targetPort ?? port.port}`);
+    }
+  }
+  return [...out].sort();
 }
