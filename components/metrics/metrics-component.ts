@@ -331,6 +331,15 @@ export class MetricsComponent extends PlatformComponent {
           description: "Every target of {{ $labels.service }} failed to answer on its metrics port for 5 minutes: it is down, or its metrics are blind.",
           runbook: "platform/scrape-target-down",
         },
+        {
+          alert: "AlertmanagerNotificationsFailing",
+          expr: "sum by (integration) (rate(alertmanager_notifications_failed_total[5m])) > 0",
+          for: "10m",
+          severity: "critical",
+          summary: "Alertmanager cannot deliver notifications through {{ $labels.integration }}",
+          description: "{{ $value | humanize }} notifications per second fail through {{ $labels.integration }}: alerts may not reach anyone. Check the receiver's credentials and the egress to it.",
+          runbook: "platform/alertmanager-notifications-failing",
+        },
       ],
     };
     ruleSets.push(new AlertRuleSet(this, "PlatformRules", { ...common, name: "stratum-platform", groups: [scrapeGroup, ...componentAlertGroups((id) => graph.has(id))] }));
@@ -400,6 +409,13 @@ export class MetricsComponent extends PlatformComponent {
       .filter((n) => n.id !== METRICS_NODES.prometheus)
       .map((n) => planScrape(n, services))
       .filter((p): p is ScrapePlan => p !== undefined);
+    // Alertmanager serves its own metrics on the web port Prometheus already sends alerts to
+    const am = graph.node(METRICS_NODES.alertmanager);
+    const amService = services.find((x) => x.namespace === this.namespace && x.name === this.alertmanager.serviceName);
+    if (amService) {
+      const match = Object.fromEntries(Object.entries(amService.labels).filter(([k]) => k !== "app.kubernetes.io/version"));
+      plans.push({ kind: "existing", node: am, ports: am.ports.filter((p) => p.name === this.alertmanager.portName), service: amService, match });
+    }
     const meshed = new Set(this.context.find(MeshComponent)?.meshedNamespaces ?? []);
     const prometheusMeshed = meshed.has(this.namespace);
     if (prometheusMeshed) this.prometheus.joinMesh(MESH_CERT_DIR);

@@ -70,7 +70,7 @@ describe("MetricsComponent", () => {
   it("every ServiceMonitor selects exactly one Service, in its namespace, that has the scraped port", () => {
     // the kubelet Service is kept by the operator in the cluster, not written by Stratum
     const monitors = findAll(prodBuild.objects, "ServiceMonitor").filter((m) => m.metadata.name !== "kubelet-cadvisor") as Array<K8sObject & Record<string, any>>;
-    expect(monitors.length).toBe(12);
+    expect(monitors.length).toBe(13);
     for (const m of monitors) {
       const services = findAll(prodBuild.objects, "Service").filter(
         (s) =>
@@ -110,6 +110,12 @@ describe("MetricsComponent", () => {
     expect(findOne(gw.objects, "ServiceMonitor", "edge-proxy", "monitoring").spec.endpoints[0].scheme).toBe("http");
     // without a mesh everything is plain HTTP
     expect(findOne(prodBuild.objects, "ServiceMonitor", "order", "monitoring").spec.endpoints[0].scheme).toBe("http");
+  });
+
+  it("scrapes Alertmanager on the web port Prometheus already reaches", () => {
+    const m = findOne(prodBuild.objects, "ServiceMonitor", "alertmanager", "monitoring");
+    expect(m.spec.endpoints.map((e: { port: string }) => e.port)).toEqual(["http-web"]);
+    expect(m.spec.selector.matchLabels["app.kubernetes.io/name"]).toBe("alertmanager");
   });
 
   it("labels every business service's series with its service and team", () => {
