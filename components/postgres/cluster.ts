@@ -66,6 +66,10 @@ export interface ManagedRole {
   readonly passwordSecret: string;
   /** What the role is for. */
   readonly comment: string;
+  /** May create databases. @default false */
+  readonly createdb?: boolean;
+  /** Roles it is a member of. @default none */
+  readonly inRoles?: ReadonlyArray<string>;
 }
 
 /** Props of a CloudNativePG Cluster (L2): everything resolved; the component computes it from the environment. */
@@ -151,6 +155,8 @@ export class PostgresCluster extends Construct {
       connectionLimit: -1,
       comment: r.comment,
       passwordSecret: { name: r.passwordSecret },
+      createdb: r.createdb || undefined,
+      inRoles: r.inRoles?.length ? [...r.inRoles] : undefined,
     }));
     const spec: ClusterSpec = {
       instances: props.instances,

@@ -1,4 +1,4 @@
-export { Postgres, POSTGRES_NODE, POSTGRES_RO_NODE, POSTGRES_INSTANCES_NODE, POSTGRES_PRIMARY_NODE, POSTGRES_NAMESPACE, POSTGRES_IMAGE, RESERVED_CONNECTIONS, retentionDays } from "./postgres";
+export { Postgres, POSTGRES_NODE, POSTGRES_RO_NODE, POSTGRES_INSTANCES_NODE, POSTGRES_PRIMARY_NODE, PROVISIONER_NODE, POSTGRES_NAMESPACE, POSTGRES_IMAGE, RESERVED_CONNECTIONS, retentionDays } from "./postgres";
 export type { PostgresProps, PointInTimeRecovery, PostgresConnection } from "./postgres";
 export { PostgresCluster, instanceSelector, barmanObjectStore, recoverySource } from "./cluster";
 export type { PostgresClusterProps, BackupStore, ManagedRole } from "./cluster";
@@ -12,3 +12,5 @@ export { renderPgBouncer, serverConnectionsPerPool } from "./pgbouncer";
 export type { PgBouncerSettings, PoolMode, RenderedPgBouncer } from "./pgbouncer";
 export { databaseBootstrapSql, sqlName, quoteIdent } from "./databases";
 export type { ConsumerDatabase } from "./databases";
+export { DatabaseProvisioner, provisionScript, PROVISIONER_ROLE, POSTGRES_IMAGE_UID } from "./provisioner";
+export type { DatabaseProvisionerProps } from "./provisioner";

@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { ScheduledBackup, ScheduledBackupSpecBackupOwnerReference, ScheduledBackupSpecMethod } from "../../constructs/imports/cnpg-scheduledbackup-postgresql.cnpg.io";
 import { imagePinProblem } from "../../constructs/image";
-import { recommendedLabels } from "../../constructs/labels";
+import { recommendedLabels, selectorLabels } from "../../constructs/labels";
 import { EnvValue, GraphNodeProps } from "../../constructs/service-graph";
 import { customResourceAnnotations } from "../../constructs/sync";
 import type { Resources } from "../../stacks/environments/environment";
@@ -11,6 +11,7 @@ import { BackupStore, instanceSelector, ManagedRole, PostgresCluster } from "./c
 import { ConsumerDatabase, databaseBootstrapSql, sqlName } from "./databases";
 import { CloudNativePgOperator } from "./operator";
 import { PostgresParameters, renderParameters } from "./parameters";
+import { DatabaseProvisioner, PROVISIONER_ROLE } from "./provisioner";
 import { PgBouncerSettings, renderPgBouncer, RenderedPgBouncer, serverConnectionsPerPool } from "./pgbouncer";
 import { POOLER_METRICS_PORT, POOLER_PORT, poolerSelector, PostgresPooler } from "./pooler";
 
@@ -22,6 +23,8 @@ export const POSTGRES_RO_NODE = "postgres-ro";
 export const POSTGRES_INSTANCES_NODE = "postgres-instances";
 /** Graph id of the current primary (replicas stream from it). */
 export const POSTGRES_PRIMARY_NODE = "postgres-primary";
+/** Graph id (and ServiceAccount) of the database provisioning Job. */
+export const PROVISIONER_NODE = "postgres-provisioner";
 /** Namespace of the cluster and its poolers. */
 export const POSTGRES_NAMESPACE = "postgres";
 /** Operand image: PostgreSQL 16, exactly pinned. */
@@ -103,6 +106,8 @@ export class Postgres extends PlatformComponent {
   readonly backupStore: BackupStore;
   /** The Cluster, available once the platform is finalized (consumers are known only then). */
   cluster?: PostgresCluster;
+  /** The Job that creates consumers' databases (after finalize, when there are consumers). */
+  provisioner?: DatabaseProvisioner;
   /** The recovery Cluster, when `pointInTimeRecovery` is set (after finalize). */
   recoveryCluster?: PostgresCluster;
   private readonly databases = new Map<string, ConsumerDatabase>();
@@ -206,6 +211,12 @@ export class Postgres extends PlatformComponent {
       graph.connect(`${POSTGRES_NODE}-join`, POSTGRES_PRIMARY_NODE);
     }
     graph.connect(POSTGRES_INSTANCES_NODE, OBJECT_STORAGE_NODE);
+    // the Job that creates the databases of consumers added after bootstrap talks to the primary only
+    graph.addNode({
+      id: PROVISIONER_NODE, kind: "component", namespace: this.namespace, serviceAccount: PROVISIONER_NODE,
+      selector: selectorLabels({ name: PROVISIONER_NODE }), ports: [], scope: this,
+    });
+    graph.connect(PROVISIONER_NODE, POSTGRES_INSTANCES_NODE, ["tcp-postgres"]);
     graph.addNode(this.poolerNode(POSTGRES_NODE, this.pooler, "POSTGRES"));
     graph.connect(POSTGRES_NODE, POSTGRES_INSTANCES_NODE, ["tcp-postgres"]);
     graph.connect(POSTGRES_NODE, "kube-apiserver");
@@ -248,6 +259,25 @@ export class Postgres extends PlatformComponent {
       const databases = [...this.databases.values()].sort((a, b) => a.consumer.localeCompare(b.consumer));
       this.checkPoolCapacity(databases.length, sizing.pooler.instances);
       const roles: ManagedRole[] = databases.map((d) => ({ name: d.role, passwordSecret: this.roleSecret(d).name, comment: `owner of ${d.database}, used by ${d.consumer}` }));
+      if (databases.length) {
+        const password = this.context.secrets.require({
+          namespace: this.namespace,
+          name: `${this.clusterName}-role-provisioner`,
+          keys: ["username", "password"],
+          remoteKey: `stratum/${env.name}/postgres/${PROVISIONER_ROLE}`,
+          description: `Login of PostgreSQL role ${PROVISIONER_ROLE}, which creates the consumers' databases`,
+          type: "kubernetes.io/basic-auth",
+          labels: { "cnpg.io/reload": "true" },
+        }).password;
+        roles.push({
+          name: PROVISIONER_ROLE, passwordSecret: password.name, createdb: true, inRoles: databases.map((d) => d.role),
+          comment: "creates the consumers' databases (CREATEDB, member of each owner role)",
+        });
+        this.provisioner = new DatabaseProvisioner(this, "Provisioner", {
+          name: PROVISIONER_NODE, namespace: this.namespace, host: `${this.clusterName}-rw.${this.namespace}.svc.cluster.local`,
+          image: imageName, databases: databases.map((d) => d.database), password,
+        });
+      }
       this.cluster = new PostgresCluster(this, "Cluster", {
         name: this.clusterName, namespace: this.namespace, instances: sizing.instances, synchronousReplicas: sizing.synchronousReplicas,
         imageName, resources: sizing.resources, storage: sizing.storage, walStorage: sizing.walStorage, storageClass: props.storageClass,

@@ -92,6 +92,10 @@ describe("Postgres consumers", () => {
     expect(spec.managed.roles).toEqual([
       { name: "order", ensure: "present", login: true, inherit: true, connectionLimit: -1, comment: "owner of order, used by order", passwordSecret: { name: "postgres-role-order" } },
       { name: "payment", ensure: "present", login: true, inherit: true, connectionLimit: -1, comment: "owner of payment, used by payment", passwordSecret: { name: "postgres-role-payment" } },
+      {
+        name: "stratum_provisioner", ensure: "present", login: true, inherit: true, connectionLimit: -1, createdb: true, inRoles: ["order", "payment"],
+        comment: "creates the consumers' databases (CREATEDB, member of each owner role)", passwordSecret: { name: "postgres-role-provisioner" },
+      },
     ]);
     expect(spec.bootstrap.initdb.postInitSQL).toEqual([
       'CREATE ROLE "order" NOLOGIN', 'CREATE DATABASE "order" OWNER "order"', 'REVOKE ALL ON DATABASE "order" FROM PUBLIC',
@@ -103,6 +107,24 @@ describe("Postgres consumers", () => {
       expect.objectContaining({ namespace: "apps", name: "postgres-order", keys: ["username", "password"] }),
       expect.objectContaining({ namespace: "postgres", name: "postgres-role-order", keys: ["username", "password"], type: "kubernetes.io/basic-auth", labels: { "cnpg.io/reload": "true" } }),
     ]);
+  });
+
+  it("creates databases of consumers added after bootstrap with a hardened Job that changes name with the list", () => {
+    const { find, objects } = postgresPlatform(prod);
+    const job = objects.find((o) => o.kind === "Job" && o.metadata.name.startsWith("postgres-provisioner-"));
+    const pod = job.spec.template.spec;
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 26 });
+    expect(job.spec.template.metadata.annotations).toEqual({ "sidecar.istio.io/inject": "false" });
+    const env = Object.fromEntries(pod.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+    expect(env).toMatchObject({
+      DATABASES: "order payment", PGHOST: "postgres-rw.postgres.svc.cluster.local", PGUSER: "stratum_provisioner", PGSSLMODE: "require",
+      PGPASSWORD: { secretKeyRef: { name: "postgres-role-provisioner", key: "password" } },
+    });
+    expect(pod.containers[0].image).toBe("ghcr.io/cloudnative-pg/postgresql:16.6");
+    expect(find("ServiceAccount", "postgres-provisioner").automountServiceAccountToken).toBe(false);
+    const other = postgresPlatform(prod, {}, ["order", "payment", "customer"]).objects.find((o) => o.kind === "Job")!;
+    expect(other.metadata.name).not.toBe(job.metadata.name);
   });
 
   it("hands a consumer host, port, database, user, password by reference and sslmode through the pooler", () => {
@@ -158,13 +180,14 @@ describe("Postgres traffic", () => {
     expect(platform.graph.node("postgres-primary").selector).toEqual({ "cnpg.io/cluster": "postgres", "cnpg.io/podRole": "instance", "cnpg.io/instanceRole": "primary" });
   });
 
-  it("lets only the poolers and the operator into the instances", () => {
+  it("lets only the poolers, the operator and the provisioning Job into the instances", () => {
     const { find } = postgresPlatform(prod);
     const np = find("NetworkPolicy", "allow-postgres-instances");
     const from = np.spec.ingress.map((r: any) => `${JSON.stringify(r.from[0].podSelector?.matchLabels ?? r.from[0].ipBlock)}:${r.ports.map((p: any) => p.port).join(",")}`);
     expect(from).toEqual([
       '{"app.kubernetes.io/instance":"cloudnative-pg","app.kubernetes.io/name":"cloudnative-pg"}:8000',
       '{"cnpg.io/poolerName":"postgres-pooler-rw"}:5432',
+      '{"app.kubernetes.io/instance":"postgres-provisioner","app.kubernetes.io/name":"postgres-provisioner"}:5432',
       '{"cnpg.io/poolerName":"postgres-pooler-ro"}:5432',
     ]);
     // replication: every instance may reach whichever instance is primary, on 5432 only

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { Client } from "pg";
-import { databaseBootstrapSql, quoteIdent } from "../../../components/postgres";
+import { databaseBootstrapSql, provisionScript, PROVISIONER_ROLE, quoteIdent } from "../../../components/postgres";
 import { dev, prod, staging } from "../../../stacks/environments";
 import { startPostgres, TestPostgres } from "../../support/postgres";
 import { startPgBouncer, TestPgBouncer } from "./pgbouncer-server";
@@ -97,6 +97,31 @@ describe("rendered settings in real PostgreSQL and PgBouncer", () => {
       expect(pools.find((p) => p.database === "order" && p.user === "order")?.pool_mode).toBe(pooling.poolMode);
     } finally {
       await console.end();
+    }
+  });
+
+  it("creates a late consumer's database with the provisioning program, as the least-privileged provisioner, idempotently", async () => {
+    const admin = new Client({ connectionString: server.url });
+    await admin.connect();
+    try {
+      // what the operator's managed roles do for a consumer added after bootstrap, and for the provisioner
+      await admin.query("CREATE ROLE late_service LOGIN");
+      await admin.query(`CREATE ROLE ${PROVISIONER_ROLE} LOGIN CREATEDB`);
+      for (const role of ["order", "payment", "late_service"]) await admin.query(`GRANT ${quoteIdent(role)} TO ${PROVISIONER_ROLE}`);
+      const env = { ...process.env, DATABASES: "order payment late_service", PGHOST: "127.0.0.1", PGPORT: String(server.port), PGUSER: PROVISIONER_ROLE, PGDATABASE: "postgres", PGSSLMODE: "disable" };
+      for (let run = 0; run < 2; run++) {
+        const result = spawnSync("sh", ["-c", provisionScript()], { env, encoding: "utf8", timeout: 20_000 });
+        expect({ run, status: result.status, stderr: result.stderr }).toEqual({ run, status: 0, stderr: "" });
+        expect(result.stdout).toContain("database late_service ready");
+      }
+      const owner = await admin.query("SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = 'late_service'");
+      expect(owner.rows).toEqual([{ owner: "late_service" }]);
+      const open = await admin.query("SELECT has_database_privilege('payment', 'late_service', 'CONNECT') AS c");
+      expect(open.rows).toEqual([{ c: false }]);
+      const dbs = await admin.query("SELECT count(*)::int AS n FROM pg_database WHERE datname IN ('order', 'payment', 'late_service')");
+      expect(dbs.rows).toEqual([{ n: 3 }]);
+    } finally {
+      await admin.end();
     }
   });
 
