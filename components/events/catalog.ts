@@ -117,6 +117,11 @@ export class EventCatalog {
     return [...this.byType.values()].sort((a, b) => a.type.localeCompare(b.type));
   }
 
+  /** True when the type is declared. */
+  has(type: string): boolean {
+    return this.byType.has(type);
+  }
+
   /** The definition of a type; an unknown type lists the known ones. */
   get(type: string): EventDefinition {
     const d = this.byType.get(type);

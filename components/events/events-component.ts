@@ -13,6 +13,7 @@ import { DaprNamespace } from "./dapr-namespace";
 import { CATALOG_CONFIGMAP, EVENT_PROCESSOR, EventProcessorWorkload } from "./event-processor";
 import { pubsubSpec } from "./pubsub";
 import { SAMPLE_EVENTS } from "./sample-catalog";
+import { TASK_EVENTS, TASK_ORCHESTRATOR } from "./task-events";
 
 /** Graph ids this component reads when they exist (agreed platform-wide). */
 const REDIS = "redis";
@@ -114,6 +115,7 @@ export class EventsComponent extends PlatformComponent {
   private wire(): void {
     const { graph, secrets, environment } = this.context;
     graph.resolve();
+    if (graph.has(TASK_ORCHESTRATOR)) for (const d of TASK_EVENTS) if (!this.catalog.has(d.type)) this.catalog.add(d);
     const bundle = this.catalog.schemaBundle();
     const bundleText = JSON.stringify(bundle, null, 2);
     const hash = crypto.createHash("sha256").update(bundleText).digest("hex").slice(0, 16);

@@ -7,3 +7,4 @@ export * from "./event-processor";
 export * from "./events-component";
 export * from "./pubsub";
 export * from "./sample-catalog";
+export * from "./task-events";

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { EventCatalog } from "../../../components/events/catalog";
 import { SAMPLE_EVENTS } from "../../../components/events/sample-catalog";
+import { TASK_EVENTS } from "../../../components/events/task-events";
 
 /** The sample catalog as the processor receives it (the bundle the events component generates). */
-export const sampleCatalog = new EventCatalog(SAMPLE_EVENTS);
+export const sampleCatalog = new EventCatalog([...SAMPLE_EVENTS, ...TASK_EVENTS]);
 export const bundle = sampleCatalog.schemaBundle();
 
 /** A valid CloudEvent of a catalog type (the catalog example as data). */
