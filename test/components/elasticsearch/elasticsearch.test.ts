@@ -142,6 +142,21 @@ describe("ElasticsearchComponent in prod", () => {
     expect(cm.data["config.json"]).not.toMatch(/password"\s*:/);
   });
 
+  it("hands a graph consumer the URL and the CA by reference in its own namespace", () => {
+    const b = (() => {
+      const platform = new Platform(new App({ outdir: "unused", recordConstructMetadata: false }), "prod", { environment: prod });
+      platform.add((s, c) => new ElasticsearchComponent(s, "Elasticsearch", c));
+      platform.addService({ name: "search", image: "ghcr.io/acme/search:1.0.0", consumes: ["elasticsearch"] });
+      platform.finalize();
+      return platform.components.flatMap((c) => Testing.synth(c)) as Built["objects"];
+    })();
+    const env = findOne(b, "Deployment", "search", "apps").spec.template.spec.containers[0].env;
+    expect(env).toEqual(expect.arrayContaining([
+      { name: "ELASTICSEARCH_URL", value: "https://elasticsearch-es-http.elasticsearch.svc.cluster.local:9200" },
+      { name: "ELASTICSEARCH_CA", valueFrom: { secretKeyRef: { name: "elasticsearch-ca", key: "ca.crt" } } },
+    ]));
+  });
+
   it("refuses credentials asked for after the platform was finalized", () => {
     expect(() => es.credentials({ namespace: "x", name: "late" })).toThrow("credentials for 'late' asked for after the platform was finalized");
   });

@@ -1,3 +1,4 @@
+import { execSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Redis from "ioredis";
@@ -149,5 +150,36 @@ describe("sentinel.conf, as redis-sentinel reads it", () => {
   it("refuses a quorum of zero and a failover timeout shorter than down-after", () => {
     expect(() => renderSentinelConf({ ...conf(1), quorum: 0 })).toThrow("sentinel quorum must be an integer >= 1 (got 0)");
     expect(() => renderSentinelConf({ ...conf(1), failoverTimeoutMilliseconds: 3000 })).toThrow("failoverTimeoutMilliseconds (3000) must exceed downAfterMilliseconds (4000)");
+  });
+});
+
+describe("redis.conf with TLS, as redis-server reads it", () => {
+  let client: Redis;
+  let ca: string;
+  beforeAll(async () => {
+    const dir = tempDir("redis-tls");
+    dirs.push(dir);
+    const sh = (cmd: string) => execSync(cmd, { cwd: dir, stdio: "pipe" });
+    sh("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=test-ca -keyout ca.key -out ca.crt");
+    sh("openssl req -newkey rsa:2048 -nodes -subj /CN=redis -keyout tls.key -out tls.csr");
+    fs.writeFileSync(path.join(dir, "san.ext"), "subjectAltName=IP:127.0.0.1\n");
+    sh("openssl x509 -req -in tls.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 1 -extfile san.ext -out tls.crt");
+    ca = fs.readFileSync(path.join(dir, "ca.crt"), "utf8");
+    const port = await freePort();
+    const file = path.join(dir, "redis.conf");
+    // the generated file with the test's data and certificate folders; the port is the TLS port it declares
+    fs.writeFileSync(file, renderRedisConf({ ...server, dir, minReplicasToWrite: 0, tls: { dir } }).replace(`tls-port ${server.port}`, `tls-port ${port}`));
+    started.push(await start("redis-server", [file, "--bind", "127.0.0.1"], port));
+    client = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 1, tls: { ca, servername: "127.0.0.1" } });
+    await client.connect();
+  });
+  afterAll(() => client.disconnect());
+
+  it("serves only TLS, verified by the CA, and replicates over TLS", async () => {
+    expect(await configGet(client, "port")).toBe("0");
+    expect(await configGet(client, "tls-replication")).toBe("yes");
+    expect(await configGet(client, "tls-auth-clients")).toBe("no");
+    await client.set("over", "tls");
+    expect(await client.get("over")).toBe("tls");
   });
 });
