@@ -121,13 +121,3 @@ export class JwtVerifier {
     while (this.cache.size >= this.settings.tokenCacheSize) this.cache.delete(this.cache.keys().next().value as string);
   }
 }
-
-/** The value at a dotted path of the claims (`realm_access.roles`). */
-export function claimAt(payload: JWTPayload, path: string): unknown {
-  let v: unknown = payload;
-  for (const seg of path.split(".")) {
-    if (v === null || typeof v !== "object" || !Object.prototype.hasOwnProperty.call(v, seg)) return undefined;
-    v = (v as Record<string, unknown>)[seg];
-  }
-  return v;
-}

@@ -1,6 +1,6 @@
 import type { JWTPayload } from "jose";
 import { Route } from "./config";
-import { claimAt } from "./jwt";
+import { claimAt } from "./claims";
 
 /** Splits a request target into path and query; `null` for targets the gateway refuses (see `pathProblem`). */
 export function splitTarget(url: string | undefined): { path: string; query: string } | null {

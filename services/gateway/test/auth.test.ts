@@ -1,3 +1,4 @@
+import * as net from "node:net";
 import { cleanTmp, GatewayProcess, metricValue, request, rsaKey, sign, sleep, startGateway, startJwks, startUpstream } from "./support";
 
 const ISSUER = "https://auth.test.example/";
@@ -118,11 +119,24 @@ describe("gateway authentication and authorisation", () => {
     expect(jwks.fetches).toBeLessThanOrEqual(before + 2);
   });
 
+  it("authenticates WebSocket upgrades like any request", async () => {
+    const raw = (headers: string) =>
+      new Promise<string>((resolve) => {
+        const s = net.connect(gw.port, "127.0.0.1");
+        let out = "";
+        s.on("data", (d) => (out += d));
+        s.on("close", () => resolve(out));
+        s.write(`GET /api/payments/ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${headers}\r\n`);
+      });
+    expect(await raw("")).toMatch(/^HTTP\/1.1 401[\s\S]*www-authenticate: Bearer realm="stratum"/);
+    expect(await raw(`Authorization: Bearer ${sign(claims(), { key: key1 })}\r\n`)).toMatch(/^HTTP\/1.1 403/);
+  });
+
   it("counts refused tokens by reason", async () => {
     const text = (await request(`http://127.0.0.1:${gw.metricsPort}/metrics`)).body;
     expect(metricValue(text, "gateway_jwt_failures_total", { reason: "expired" })).toBe(1);
     expect(metricValue(text, "gateway_jwt_failures_total", { reason: "algorithm" })).toBe(2);
-    expect(metricValue(text, "gateway_jwt_failures_total", { reason: "missing" })).toBe(1);
+    expect(metricValue(text, "gateway_jwt_failures_total", { reason: "missing" })).toBe(2); // one HTTP request, one WebSocket upgrade
     expect(metricValue(text, "gateway_requests_total", { route: "/api/payments", method: "GET", status: "403" })).toBe(1);
   });
 });
