@@ -11,3 +11,4 @@ export type { ServiceTrafficProps, CircuitBreaker, RetryPolicy, RetryOn, CanaryR
 export { EdgeGateway, pathsOf } from "./edge-gateway";
 export type { EdgeTls, EdgeCertificate, JwtConfig, EdgeRoute } from "./edge-gateway";
 export { ISTIO_VERSION, ISTIO_NAMESPACE, INGRESS_NAMESPACE, CNI_NAMESPACE, ISTIOD, ISTIOD_XDS, INGRESS_GATEWAY, principalOf } from "./constants";
+export { ExternalServiceEntries } from "./external-services";

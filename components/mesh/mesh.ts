@@ -11,6 +11,7 @@ import {
   API_GATEWAY, CNI_NAMESPACE, INGRESS_GATEWAY, INGRESS_NAMESPACE, INGRESS_SELECTOR, ISTIO_NAMESPACE, istioMetadata, ISTIOD, ISTIOD_SELECTOR, ISTIOD_XDS,
   KUBE_APISERVER, OTEL_COLLECTOR, TRACING_PROVIDER,
 } from "./constants";
+import { ExternalServiceEntries } from "./external-services";
 import { EdgeGateway, EdgeRoute, EdgeTls, JwtConfig, jwtProblems } from "./edge-gateway";
 import { IstioInstallation } from "./istio-installation";
 import { MeshMutualTls, MtlsException } from "./mutual-tls";
@@ -321,6 +322,7 @@ export class MeshComponent extends PlatformComponent {
     }
 
     const services = this.context.find(ServicesComponent)?.services ?? [];
+    const externals = new ExternalServiceEntries(this, "External");
     for (const node of graph.nodes.filter((n) => n.kind === "service" && this.isMeshed(n, meshed))) {
       const traffic = { ...this.serviceDefaults, ...rolloutCanary(services.find((s) => s.name === node.id)), ...this.serviceTraffic.get(node.id) };
       // a canary Rollout moves the weights and adds its pod-template hash to the subsets' labels at run time, so the
@@ -332,6 +334,7 @@ export class MeshComponent extends PlatformComponent {
         canary,
         node,
         dependencies: graph.outgoing(node.id).map((e) => graph.node(e.to)).filter((d) => d.namespace !== ISTIO_NAMESPACE),
+        externalHost: (d) => externals.egressHost(node.namespace as string, d),
       });
     }
     const unknown = [...this.serviceTraffic.keys()].filter((n) => !graph.has(n) || graph.node(n).kind !== "service");

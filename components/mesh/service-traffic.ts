@@ -69,6 +69,8 @@ export interface ServiceTrafficPolicyProps extends ServiceTrafficProps {
   readonly node: GraphNodeProps;
   /** The nodes it consumes (its outgoing edges' targets). */
   readonly dependencies: ReadonlyArray<GraphNodeProps>;
+  /** The Sidecar egress host of an external dependency registered with the mesh, or undefined. @default none registered */
+  readonly externalHost?: (dependency: GraphNodeProps) => string | undefined;
 }
 
 const DURATION = /^[0-9]+(ms|s|m|h)$/;
@@ -170,10 +172,15 @@ export class ServiceTrafficPolicy extends Construct {
       },
     });
 
-    // A dependency outside the cluster has no registry entry; REGISTRY_ONLY would drop its traffic, so such a service
-    // keeps ALLOW_ANY and relies on its NetworkPolicy (which names the external CIDRs) for egress control.
-    const external = props.dependencies.some((d) => d.kind === "external");
-    const hosts = [...new Set([`${ISTIO_NAMESPACE}/*`, ...props.dependencies.filter((d) => d.kind !== "external").map((d) => `${d.namespace}/${hostOf(d)}`)])].sort();
+    // A dependency outside the cluster without a registry entry would be dropped by REGISTRY_ONLY, so such a service
+    // keeps ALLOW_ANY and relies on its NetworkPolicy (which names the external CIDRs and ports) for egress control.
+    const externals = props.dependencies.filter((d) => d.kind === "external").map((d) => props.externalHost?.(d));
+    const external = externals.some((h) => h === undefined);
+    const hosts = [...new Set([
+      `${ISTIO_NAMESPACE}/*`,
+      ...props.dependencies.filter((d) => d.kind !== "external").map((d) => `${d.namespace}/${hostOf(d)}`),
+      ...externals.filter((h): h is string => h !== undefined),
+    ])].sort();
     this.sidecar = new Sidecar(this, "Sidecar", {
       metadata: meta(node.id),
       spec: {

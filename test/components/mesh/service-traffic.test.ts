@@ -110,4 +110,32 @@ describe("ServiceTrafficPolicy", () => {
     expect(findOne(objects, "DestinationRule", "order", "apps").spec.subsets).toBeUndefined();
     expect(ROLLOUT_CANARY?.weight).toBe(0);
   });
+
+  it("registers an external network the service consumes, so that its proxy stays REGISTRY_ONLY", () => {
+    const { objects } = meshPlatform(dev, {}, (p) => {
+      p.graph.addNode({ id: "kafka", kind: "external", cidrs: ["10.10.0.0/16"], ports: [{ name: "tls-kafka", port: 9096, protocol: "tls" }] });
+      p.graph.connect("order", "kafka");
+    });
+    const entry = findOne(objects, "ServiceEntry", "external-kafka", "apps");
+    expect(entry.spec).toEqual({
+      hosts: ["kafka.external.stratum"],
+      addresses: ["10.10.0.0/16"],
+      ports: [{ name: "tls-kafka", number: 9096, protocol: "TLS" }],
+      location: "MESH_EXTERNAL",
+      resolution: "NONE",
+      exportTo: ["."],
+    });
+    const sidecar = findOne(objects, "Sidecar", "order", "apps");
+    expect(sidecar.spec.egress[0].hosts).toContain("apps/kafka.external.stratum");
+    expect(sidecar.spec.outboundTrafficPolicy).toEqual({ mode: "REGISTRY_ONLY" });
+  });
+
+  it("does not register an external service known by name (its subdomains would be cut off)", () => {
+    const { objects } = meshPlatform(dev, {}, (p) => {
+      p.graph.addNode({ id: "s3", kind: "external", host: "s3.eu-west-1.amazonaws.com", cidrs: ["0.0.0.0/0"], ports: [{ name: "https", port: 443, protocol: "tls" }] });
+      p.graph.connect("catalog", "s3");
+    });
+    expect(objects.filter((o) => o.kind === "ServiceEntry")).toEqual([]);
+    expect(findOne(objects, "Sidecar", "catalog", "apps").spec.outboundTrafficPolicy).toEqual({ mode: "ALLOW_ANY" });
+  });
 });

@@ -11,7 +11,11 @@ import { meshPlatform } from "./support";
 const VALIDATOR = path.resolve(__dirname, "../../../../shared/tools/validate-manifests.mjs");
 const outputs = Object.keys(ENVIRONMENTS).map((name) => ({
   name,
-  objects: meshPlatform(ENVIRONMENTS[name], {}, (_p, mesh) => mesh.configureService("payment", { canary: { weight: 5 } })).objects,
+  objects: meshPlatform(ENVIRONMENTS[name], {}, (p, mesh) => {
+    mesh.configureService("payment", { canary: { weight: 5 } });
+    p.graph.addNode({ id: "kafka", kind: "external", cidrs: ["10.0.0.0/16"], ports: [{ name: "tls-kafka", port: 9096, protocol: "tls" }] });
+    p.graph.connect("order", "kafka");
+  }).objects,
 }));
 
 describe("the mesh output", () => {
