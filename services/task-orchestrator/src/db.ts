@@ -81,9 +81,7 @@ CREATE TRIGGER task_guard_transition BEFORE INSERT OR UPDATE OF state ON tasks
 
 /** Creates or updates the schema and loads the transition table from lifecycle.ts (the single source). */
 export async function migrate(pool: Pool): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  await inTransaction(pool, async (client) => {
     // replicas starting together take turns
     await client.query("SELECT pg_advisory_xact_lock(727274001)");
     // the DDL (trigger replacement locks the tasks table) only runs when the schema changed
@@ -101,27 +99,46 @@ export async function migrate(pool: Pool): Promise<void> {
       `INSERT INTO task_transitions (from_state, to_state) SELECT * FROM unnest($1::text[], $2::text[])`,
       [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
     );
-    await client.query("COMMIT");
+  });
+}
+
+/**
+ * Checks out a client for `fn`. A connection that dies while checked out (failover, pooler restart) makes the
+ * client emit 'error'; without a listener that would crash the process, so it is caught here, the query in flight
+ * rejects, and the broken client is destroyed instead of returned to the pool.
+ */
+export async function withClient<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (e: Error) => { broken = e; };
+  client.on("error", onError);
+  try {
+    return await fn(client);
   } catch (e) {
-    await client.query("ROLLBACK").catch(() => undefined);
+    broken ??= isConnectionError(e) ? (e as Error) : undefined;
     throw e;
   } finally {
-    client.release();
+    client.off("error", onError);
+    client.release(broken);
   }
+}
+
+function isConnectionError(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return (typeof err?.code === "string" && (err.code.startsWith("08") || err.code === "57P01")) || /Connection terminated/i.test(err?.message ?? "");
 }
 
 /** Runs `fn` in a transaction and commits, or rolls back and rethrows. */
 export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
+  return withClient(pool, async (client) => {
     await client.query("BEGIN");
-    const result = await fn(client);
-    await client.query("COMMIT");
-    return result;
-  } catch (e) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
+    try {
+      const result = await fn(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (e) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw e;
+    }
+  });
 }

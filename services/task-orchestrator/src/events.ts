@@ -1,4 +1,5 @@
 import { Pool } from "pg";
+import { withClient } from "./db";
 import { Logger } from "./logger";
 import { Metrics } from "./metrics";
 
@@ -72,28 +73,31 @@ export class EventRelay {
 
   /** Publishes up to `n` events in order and removes them; returns how many were delivered. */
   async deliverBatch(n: number): Promise<number> {
-    const client = await this.pool.connect();
-    try {
+    return withClient(this.pool, async (client) => {
       await client.query("BEGIN");
-      const r = await client.query("SELECT * FROM task_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", [n]);
-      const done: string[] = [];
       try {
+        const r = await client.query("SELECT * FROM task_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", [n]);
+        const done: string[] = [];
+        let failure: unknown;
         for (const row of r.rows) {
-          await this.publish(row);
+          try {
+            await this.publish(row);
+          } catch (e) {
+            failure = e;
+            break;
+          }
           done.push(row.id);
           this.metrics?.events.inc({ outcome: "published" });
         }
-      } finally {
         if (done.length) await client.query("DELETE FROM task_outbox WHERE id = ANY($1::bigint[])", [done]);
         await client.query("COMMIT");
+        if (failure) throw failure;
+        return done.length;
+      } catch (e) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw e;
       }
-      return done.length;
-    } catch (e) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   private async publish(row: { event_id: string; type: string; task_id: string; data: unknown; created_at: Date }): Promise<void> {

@@ -16,6 +16,7 @@ const log = jsonLogger("test", true);
 beforeAll(async () => {
   pg = await startPostgres();
   pool = new Pool({ connectionString: await pg.createDatabase(), max: 20 });
+  pool.on("error", () => undefined); // idle clients killed by the fault test
   await migrate(pool);
   await migrate(pool); // idempotent: replicas run it at every start
   store = new TaskStore(pool, {
@@ -184,6 +185,30 @@ describe("TaskStore", () => {
     expect([...runs.values()].every((n) => n === 1)).toBe(true);
     const attempts = await pool.query("SELECT max(attempts)::int AS m FROM tasks WHERE id = ANY($1::uuid[])", [[...ids]]);
     expect(attempts.rows[0].m).toBe(1);
+  });
+
+  it("claims higher priority first, then the longest waiting", async () => {
+    await pool.query("UPDATE tasks SET state = 'cancelled' WHERE state IN ('pending', 'retrying')");
+    const low = (await store.create({ ...batch(), priority: -5 })).task;
+    const first = (await store.create(batch())).task;
+    const second = (await store.create(batch())).task;
+    const high = (await store.create({ ...batch(), priority: 10 })).task;
+    const order: string[] = [];
+    for (let i = 0; i < 4; i++) order.push((await store.claim("w1", 1, 10000))[0].id);
+    expect(order).toEqual([high.id, first.id, second.id, low.id]);
+  });
+
+  it("keeps working when its database connections are killed (failover, pooler restart)", async () => {
+    const w = worker({ batch: async () => ({ ok: true }) }, "survivor");
+    w.start();
+    const a = (await store.create(batch())).task;
+    await eventually(async () => (await stateOf(a.id)) === "completed");
+    const admin = new Pool({ connectionString: pg.url, max: 1 });
+    await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname <> 'postgres' AND pid <> pg_backend_pid() AND backend_type = 'client backend'");
+    await admin.end();
+    const b = await eventually(async () => (await store.create(batch())).task, 10000, "the store to reconnect");
+    await eventually(async () => (await stateOf(b.id)) === "completed", 15000, "the worker to recover");
+    await w.stop(1000);
   });
 
   it("returns the first task for a repeated idempotency key", async () => {
