@@ -232,7 +232,7 @@ export class Gateway {
 
   private afterLimit(route: Route, payload: JWTPayload | undefined, limit: LimitDecision | undefined): Admission {
     if (limit && !limit.allowed) {
-      this.metrics.rateLimited.inc({ scope: limit.scope ?? "unknown" });
+      this.metrics.rateLimited.inc({ kind: limit.scope ?? "unknown" });
       return { route, refusal: { status: 429, error: "rate_limited", message: `rate limit exceeded (${limit.scope})`, headers: { ...limitHeaders(limit), "retry-after": String(limit.retryAfterSec) } } };
     }
     const breaker = this.breakers.get(route.service) as CircuitBreaker;

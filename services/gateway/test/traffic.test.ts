@@ -157,7 +157,7 @@ describe("gateway traffic handling", () => {
     expect(lastRes!.headers["ratelimit-limit"]).toBe("3");
     expect(lastRes!.headers["ratelimit-remaining"]).toBe("0");
     const metrics = (await request(`http://127.0.0.1:${gw.metricsPort}/metrics`)).body;
-    expect(metricValue(metrics, "gateway_rate_limit_rejections_total", { scope: "service" })).toBe(1);
+    expect(metricValue(metrics, "gateway_rate_limited_total", { kind: "service" })).toBe(1);
   });
 
   it("answers 504 when the upstream is slower than the route timeout", async () => {
@@ -176,7 +176,7 @@ describe("gateway traffic handling", () => {
     const metrics = async () => (await request(`http://127.0.0.1:${gw.metricsPort}/metrics`)).body;
     const hits = () => flaky.seen.length;
     for (let i = 0; i < 3; i++) expect((await request(`${gw.url}/flaky`)).status).toBe(500);
-    expect(metricValue(await metrics(), "gateway_circuit_breaker_state", { upstream: "flaky" })).toBe(1);
+    expect(metricValue(await metrics(), "gateway_circuit_breaker_state", { upstream: "flaky" })).toBe(2);
     const before = hits();
     const open = await request(`${gw.url}/flaky`);
     expect(open.status).toBe(503);
@@ -191,7 +191,7 @@ describe("gateway traffic handling", () => {
     failing = false;
     await sleep(500);
     expect((await request(`${gw.url}/flaky`)).status).toBe(200);
-    expect(metricValue(await metrics(), "gateway_circuit_breaker_state", { upstream: "flaky" })).toBe(2);
+    expect(metricValue(await metrics(), "gateway_circuit_breaker_state", { upstream: "flaky" })).toBe(1);
     expect((await request(`${gw.url}/flaky`)).status).toBe(200);
     expect(metricValue(await metrics(), "gateway_circuit_breaker_state", { upstream: "flaky" })).toBe(0);
     expect((await request(`${gw.url}/flaky`)).status).toBe(200);
