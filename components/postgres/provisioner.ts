@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
 import { Construct } from "constructs";
 import { restrictedContainerSecurityContext } from "../../constructs/hardened-workload";
+import { SYNC_WAVE } from "../../constructs/helm-addon";
 import * as k8s from "../../constructs/imports/k8s";
 import { recommendedLabels, selectorLabels } from "../../constructs/labels";
 import { SecretKeyRef } from "../../constructs/secret-ref";
+import { SyncWave } from "../component";
 import { NO_SIDECAR } from "./cluster";
 
 /** The login role that creates the consumers' databases: CREATEDB and a member of each owner role, nothing more. */
@@ -72,7 +74,9 @@ export class DatabaseProvisioner extends Construct {
     new k8s.KubeServiceAccount(this, "ServiceAccount", { metadata: { name: props.name, ...meta }, automountServiceAccountToken: false });
     const q = (s: string) => k8s.Quantity.fromString(s);
     this.job = new k8s.KubeJob(this, "Job", {
-      metadata: { name: `${props.name}-${hash}`, ...meta },
+      // after the Cluster's wave: ArgoCD waits for a running Job before it applies the next wave, so an earlier wave
+      // would wait for a server that the Cluster's wave has not created yet
+      metadata: { name: `${props.name}-${hash}`, ...meta, annotations: { [SYNC_WAVE]: String(SyncWave.WORKLOADS) } },
       spec: {
         backoffLimit: 6,
         activeDeadlineSeconds: 3600,

@@ -112,6 +112,7 @@ describe("Postgres consumers", () => {
   it("creates databases of consumers added after bootstrap with a hardened Job that changes name with the list", () => {
     const { find, objects } = postgresPlatform(prod);
     const job = objects.find((o) => o.kind === "Job" && o.metadata.name.startsWith("postgres-provisioner-"));
+    expect(job.metadata.annotations).toEqual({ "argocd.argoproj.io/sync-wave": "20" });
     const pod = job.spec.template.spec;
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 26 });
