@@ -8,6 +8,7 @@ import { ALERTMANAGER_MESH_PORT, StratumAlertmanager } from "./alertmanager";
 import { platformDashboards } from "./dashboards/catalog";
 import { Dashboard } from "./dashboards/dashboard";
 import { ElasticsearchSource, Grafana } from "./dashboards/grafana";
+import { ElasticsearchComponent } from "../elasticsearch";
 import { MeshComponent } from "../mesh";
 import { GraphMonitors, KubeletMonitor, MESH_CERT_DIR, planScrape, ScrapePlan, servicesIn } from "./monitors";
 import { KUBE_PROMETHEUS_STACK_CHART, OPERATOR_FULLNAME, operatorPodSelector, operatorValues } from "./operator";
@@ -94,6 +95,7 @@ export class MetricsComponent extends PlatformComponent {
   private readonly thresholds = new Map<string, GoldenSignalThresholds>();
   private readonly customGroups: RuleGroup[] = [];
   private readonly grafanaAdmin: Record<string, SecretKeyRef>;
+  private readonly esClient?: { url: string; username: SecretKeyRef; password: SecretKeyRef; ca: SecretKeyRef };
   private connected?: { ruleSets: AlertRuleSet[]; routing: AlertRoutingModel; services: MonitoredService[]; grafana: Grafana; dashboards: Dashboard[] };
   private derived?: { plans: ScrapePlan[]; ruleSets: AlertRuleSet[]; routing: AlertRoutingModel; services: MonitoredService[]; grafana: Grafana; dashboards: Dashboard[] };
 
@@ -160,6 +162,12 @@ export class MetricsComponent extends PlatformComponent {
       remoteKey: `stratum/${env.name}/grafana/admin`,
       description: "Grafana's admin user and password.",
     });
+    // Elasticsearch hands out users only while components are added: Grafana's reader is asked for now
+    const es = context.find(ElasticsearchComponent);
+    if (es) {
+      const creds = es.target.credentials({ namespace: this.namespace, name: "grafana-elasticsearch" });
+      this.esClient = { url: `https://${es.target.host}:${es.target.port}`, username: creds.username, password: creds.password, ca: es.target.caCertificate(this.namespace) };
+    }
     new KubeletMonitor(this, "Kubelet", { namespace: this.namespace, selectorLabels: this.monitorSelector, kubeletServiceNamespace: "kube-system" });
 
     this.declareGraph(operatorRelease);
@@ -449,6 +457,9 @@ export class MetricsComponent extends PlatformComponent {
     const port = node.ports.find((p) => !p.metrics && (p.protocol === "tls" || p.protocol === "http"));
     if (!port) return undefined;
     graph.connect(METRICS_NODES.grafana, node.id, [port.name]);
+    const index = this.props.logIndexPattern ?? "logs-*";
+    if (this.esClient) return { ...this.esClient, index };
+    // an Elasticsearch node without the Stratum component: Grafana's reader comes from the secret store
     const secret = this.context.secrets.require({
       namespace: this.namespace,
       name: "grafana-elasticsearch",
@@ -457,7 +468,7 @@ export class MetricsComponent extends PlatformComponent {
       description: "Read-only Elasticsearch user of Grafana's log panels, and the cluster's HTTP CA certificate.",
     });
     const host = node.host ?? `${node.id}.${node.namespace}.svc.cluster.local`;
-    return { url: `${port.protocol === "tls" ? "https" : "http"}://${host}:${port.port}`, index: this.props.logIndexPattern ?? "logs-*", credentials: { secret: secret.username.name } };
+    return { url: `${port.protocol === "tls" ? "https" : "http"}://${host}:${port.port}`, index, username: secret.username, password: secret.password, ca: secret["ca.crt"] };
   }
 
   private teams(business: ReadonlyArray<BusinessService>, domain: string): Record<string, TeamContact> {

@@ -37,8 +37,11 @@ export interface ElasticsearchSource {
   readonly url: string;
   /** Index pattern of the logs. */
   readonly index: string;
-  /** Secret with `username`, `password` and `ca.crt` (the cluster's HTTP CA), in Grafana's namespace. */
-  readonly credentials: { readonly secret: string };
+  /** Read user and password, by reference (in Grafana's namespace). */
+  readonly username: SecretKeyRef;
+  readonly password: SecretKeyRef;
+  /** The cluster's HTTP CA certificate (PEM), by reference (in Grafana's namespace). */
+  readonly ca: SecretKeyRef;
 }
 
 /** Props of Grafana. */
@@ -92,7 +95,7 @@ export function grafanaDatasources(props: Pick<GrafanaProps, "prometheusUrl" | "
       // Grafana expands $__env{} and $__file{} in provisioning files: the values never appear in the output
       basicAuthUser: "$__env{ES_USERNAME}",
       jsonData: { index: props.elasticsearch.index, timeField: "@timestamp", tlsAuthWithCACert: true, logMessageField: "message", logLevelField: "level" },
-      secureJsonData: { basicAuthPassword: "$__env{ES_PASSWORD}", tlsCACert: `$__file{${ES_MOUNT}/ca.crt}` },
+      secureJsonData: { basicAuthPassword: "$__env{ES_PASSWORD}", tlsCACert: `$__file{${ES_MOUNT}/${props.elasticsearch.ca.key}}` },
     });
   }
   return out;
@@ -148,9 +151,9 @@ export class Grafana extends Construct {
       },
       datasources: { "datasources.yaml": { apiVersion: 1, datasources: this.datasources } },
       envValueFrom: es
-        ? { ES_USERNAME: { secretKeyRef: { name: es.credentials.secret, key: "username" } }, ES_PASSWORD: { secretKeyRef: { name: es.credentials.secret, key: "password" } } }
+        ? { ES_USERNAME: { secretKeyRef: { name: es.username.name, key: es.username.key } }, ES_PASSWORD: { secretKeyRef: { name: es.password.name, key: es.password.key } } }
         : undefined,
-      extraSecretMounts: es ? [{ name: "elasticsearch", secretName: es.credentials.secret, mountPath: ES_MOUNT, readOnly: true }] : undefined,
+      extraSecretMounts: es ? [{ name: "elasticsearch-ca", secretName: es.ca.name, mountPath: ES_MOUNT, readOnly: true }] : undefined,
       sidecar: {
         image: DASHBOARD_SIDECAR_IMAGE,
         resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "100m", memory: "128Mi" } },

@@ -1,4 +1,5 @@
 import { App } from "cdk8s";
+import { ElasticsearchComponent } from "../../../components/elasticsearch";
 import { MeshComponent } from "../../../components/mesh";
 import { MetricsComponent, MetricsComponentProps } from "../../../components/metrics";
 import { Environment } from "../../../stacks/environments/environment";
@@ -29,15 +30,16 @@ function addServices(platform: Platform): void {
 /** A platform with the metrics component, the reference services and (optionally) stand-ins for the other components. */
 export function buildMetricsPlatform(
   environment: Environment,
-  options: { stubs?: boolean; mesh?: boolean; props?: MetricsComponentProps; customize?: (p: Platform, m: MetricsComponent) => void } = {},
+  options: { stubs?: boolean; mesh?: boolean; elasticsearch?: boolean; props?: MetricsComponentProps; customize?: (p: Platform, m: MetricsComponent) => void } = {},
 ): { platform: Platform; metrics: MetricsComponent; objects: K8sObject[] } {
   const app = new App({ outdir: "unused", recordConstructMetadata: false });
   const platform = new Platform(app, environment.name, { environment });
   if (options.mesh) platform.add((scope, context) => new MeshComponent(scope, "Mesh", context));
+  if (options.elasticsearch) platform.add((scope, context) => new ElasticsearchComponent(scope, "Elasticsearch", context));
   const metrics = platform.add((scope, context) => new MetricsComponent(scope, "Metrics", context, options.props));
   addServices(platform);
   if (options.stubs ?? true) {
-    for (const s of STUB_NODES) {
+    for (const s of STUB_NODES.filter((x) => !(options.elasticsearch && x.id === "elasticsearch"))) {
       platform.graph.addNode({
         ...s,
         kind: "component",

@@ -109,6 +109,17 @@ describe("platform dashboards", () => {
     expect(dsDev.map((d: { name: string }) => d.name)).toEqual(["Prometheus"]);
   });
 
+  it("reads logs as an Elasticsearch user that the Elasticsearch component creates, trusting its CA by reference", () => {
+    const build = buildMetricsPlatform(prod, { elasticsearch: true });
+    const v = findOne(build.objects, "Application", "grafana").spec.source.helm.valuesObject;
+    const es = v.datasources["datasources.yaml"].datasources.find((d: { uid: string }) => d.uid === "elasticsearch");
+    expect(es.url).toBe("https://elasticsearch-es-http.elasticsearch.svc.cluster.local:9200");
+    expect(v.envValueFrom.ES_USERNAME).toEqual({ secretKeyRef: { name: "grafana-elasticsearch", key: "username" } });
+    expect(v.extraSecretMounts).toEqual([{ name: "elasticsearch-ca", secretName: "elasticsearch-ca", mountPath: "/etc/grafana/elasticsearch", readOnly: true }]);
+    const secrets = build.platform.secrets.all.filter((x) => x.namespace === "monitoring").map((x) => x.name);
+    expect(secrets).toEqual(expect.arrayContaining(["grafana-elasticsearch", "elasticsearch-ca"]));
+  });
+
   it("lets Grafana reach exactly Prometheus, Jaeger's query port, Elasticsearch's HTTP port and the API server", () => {
     const out = prodBuild.platform.graph.outgoing("grafana").map((e) => `${e.to}:${e.ports.join(",")}`);
     expect(out.sort()).toEqual(["elasticsearch:https", "jaeger:http-query", "kube-apiserver:https", "prometheus:http-web"]);
