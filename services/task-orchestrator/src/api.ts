@@ -64,6 +64,18 @@ function databaseUnavailable(e: unknown): boolean {
     || /timeout exceeded when trying to connect|Connection terminated/i.test(err?.message ?? "");
 }
 
+/** The route template of a path, for metric labels (bounded cardinality: ids never become labels). */
+export function routeTemplate(pathname: string): string {
+  if (pathname === "/healthz" || pathname === "/readyz") return pathname;
+  const p = pathname.split("/").filter(Boolean);
+  if (p[0] !== "v1" || p[1] !== "tasks") return "unmatched";
+  if (p.length === 2) return "/v1/tasks";
+  if (p.length === 3) return "/v1/tasks/{id}";
+  if (p.length === 4 && ["cancel", "retry", "files"].includes(p[3])) return `/v1/tasks/{id}/${p[3]}`;
+  if (p.length === 5 && p[3] === "files") return "/v1/tasks/{id}/files/{name}";
+  return "unmatched";
+}
+
 /** What the API serves from. */
 export interface ApiDeps {
   readonly config: Config;
@@ -209,15 +221,14 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
   }
 
   return (req, res) => {
-    let routeName = "unmatched";
     let url: URL;
     try {
       url = new URL(req.url ?? "/", "http://localhost");
     } catch {
       url = new URL("http://localhost/");
     }
+    const routeName = routeTemplate(url.pathname);
     route(req, res, url)
-      .then((r) => { routeName = r; })
       .catch((e) => {
         let err: HttpError;
         if (e instanceof HttpError) err = e;

@@ -335,6 +335,9 @@ describe("task orchestrator API", () => {
     expect(text).toMatch(/task_duration_seconds_count\{type="batch",state="completed"\} \d+/);
     expect(text).toMatch(/task_queue_depth\{state="pending"\} \d+/);
     expect(text).toMatch(/http_requests_total\{method="POST",route="\/v1\/tasks",status="201"\} \d+/);
+    // errors are labelled by route template too, never by id
+    expect(text).toMatch(/http_requests_total\{method="GET",route="\/v1\/tasks\/\{id\}",status="404"\} \d+/);
+    expect(text).not.toMatch(/route="\/v1\/tasks\/[0-9a-f]{8}-/);
   });
 });
 
