@@ -30,7 +30,7 @@ let root: string;
 let conf: string;
 
 function client(port: number, host: string, username?: string, password?: string): IORedis {
-  const c = new IORedis({ port, host, username, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableReadyCheck: false });
+  const c = new IORedis({ port, host, username, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableReadyCheck: false, disconnectTimeout: 10 });
   c.on("error", () => undefined);
   clients.push(c);
   return c;
@@ -62,7 +62,7 @@ async function startRedis(name: string, host: string, env: NodeJS.ProcessEnv): P
   for (const f of fs.readdirSync(conf)) fs.copyFileSync(path.join(conf, f), path.join(confDir, f));
   fs.writeFileSync(path.join(confDir, "redis.conf"), fs.readFileSync(path.join(conf, "redis.conf"), "utf8").replace("dir /data", `dir ${data}`));
   const p = await start("sh", [path.join(confDir, "start-redis.sh"), "--port", String(port), "--bind", host], port, {
-    CONF_DIR: confDir, RUN_DIR: run, HOSTNAME: name, REDIS_SELF_DOMAIN: "test", ANNOUNCE_HOST: host, SENTINEL_HOST: "127.0.0.1", SENTINEL_PORT: "1", ...PASSWORDS, ...env,
+    CONF_DIR: confDir, RUN_DIR: run, HOSTNAME: name, REDIS_SELF_DOMAIN: "test", ANNOUNCE_HOST: host, SENTINEL_HOST: "127.0.0.1", SENTINEL_PORT: "1", SENTINEL_ATTEMPTS: "1", ...PASSWORDS, ...env,
   }, host);
   started.push(p);
   return p;
@@ -93,7 +93,7 @@ beforeAll(async () => {
   const srun = path.join(root, "sentinel");
   fs.mkdirSync(srun);
   sentinel = await start("sh", [path.join(conf, "start-sentinel.sh"), "--port", String(sport), "--bind", "127.0.0.1"], sport, {
-    CONF_DIR: conf, RUN_DIR: srun, HOSTNAME: "redis-sentinel-0", ANNOUNCE_HOST: "127.0.0.1", SENTINEL_HOST: "127.0.0.1", SENTINEL_PORT: "1",
+    CONF_DIR: conf, RUN_DIR: srun, HOSTNAME: "redis-sentinel-0", ANNOUNCE_HOST: "127.0.0.1", SENTINEL_HOST: "127.0.0.1", SENTINEL_PORT: "1", SENTINEL_ATTEMPTS: "1",
     INITIAL_MASTER: "127.0.0.1", MASTER_PORT: String(master.port), ...PASSWORDS,
   });
   started.push(sentinel);
@@ -186,5 +186,14 @@ describe("the sentinel start script", () => {
     const app = client(replica.port, "127.0.0.2", "app", PASSWORDS.REDIS_PASSWORD_APP);
     await app.connect();
     await waitFor("writes on the promoted replica", async () => ((await app.set("after", "failover")) === "OK" ? true : undefined));
+  });
+
+  it("restarts the old master as a replica of the master the sentinels name", async () => {
+    const back = await startRedis("redis-0-again", "127.0.0.1", { INITIAL_MASTER: "127.0.0.1", SENTINEL_PORT: String(sentinel.port), SENTINEL_ATTEMPTS: "3" });
+    const text = fs.readFileSync(path.join(root, "redis-0-again", "redis.conf"), "utf8");
+    expect(text).toContain(`replicaof 127.0.0.2 ${replica.port}\n`);
+    const monitor = client(back.port, "127.0.0.1", "monitor", PASSWORDS.REDIS_PASSWORD_MONITOR);
+    await monitor.connect();
+    await waitFor("the old master to follow the new one", async () => ((await monitor.info("replication")).includes("master_link_status:up") ? true : undefined));
   });
 });
