@@ -14,7 +14,8 @@ function used(expr: string): Array<{ metric: string; labels: string[] }> {
 describe("gateway metrics contract", () => {
   it("exposes every series and label the platform's gateway alerts query", () => {
     const metrics = new GatewayMetrics();
-    for (const rule of gatewayAlerts.group.rules) {
+    for (const r of gatewayAlerts.group.rules) {
+      const rule = { alert: "alert" in r ? r.alert : r.record, expr: r.expr };
       for (const { metric, labels } of used(rule.expr)) {
         const m = metrics.registry.getSingleMetric(metric) as unknown as { labelNames: string[] } | undefined;
         expect({ rule: rule.alert, metric, found: Boolean(m) }).toEqual({ rule: rule.alert, metric, found: true });
