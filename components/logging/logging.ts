@@ -1,9 +1,11 @@
 import { Construct } from "constructs";
 import { PodSecurityException } from "../../constructs/namespace";
 import { PlatformComponent, PlatformContext, SyncWave } from "../component";
+import { ElasticsearchComponent } from "../elasticsearch";
 import { ElasticsearchTarget, retentionDays } from "../tracing/elasticsearch-target";
 import { KibanaDataViewsJob, KibanaTarget } from "./data-views-job";
 import { FLUENT_BIT_METRICS_PORT, FluentBit, logPipeline } from "./fluent-bit";
+import { kibanaTargetOf } from "./kibana-target";
 
 /** Namespace of the log shippers: the only one with a relaxed Pod Security level. */
 export const LOGGING_NAMESPACE = "logging";
@@ -27,9 +29,9 @@ export const LOGGING_POD_SECURITY_EXCEPTION: PodSecurityException = {
 
 /** Props of the logging component. */
 export interface LoggingComponentProps {
-  /** The platform's Elasticsearch. @default none: no log shipping is installed */
+  /** The platform's Elasticsearch. @default the Elasticsearch component's target, if the platform has one; else none */
   readonly elasticsearch?: ElasticsearchTarget;
-  /** Kibana, to create the log data view in. @default none: no data view Job */
+  /** Kibana, to create the log data view in. @default the Elasticsearch component's Kibana, if any; else no Job */
   readonly kibana?: KibanaTarget;
 }
 
@@ -58,7 +60,9 @@ export class LoggingComponent extends PlatformComponent {
     super(scope, id, context, { name: "logging", syncWave: SyncWave.WORKLOADS });
     const env = context.environment;
     this.retentionDays = retentionDays(env.sizing.logging.retention, `${this.node.path}: sizing.logging`);
-    const es = props.elasticsearch;
+    const esComponent = context.find(ElasticsearchComponent);
+    const es = props.elasticsearch ?? esComponent?.target;
+    const kibana = props.kibana ?? (esComponent ? kibanaTargetOf(esComponent) : undefined);
     this.enabled = es !== undefined;
     if (!es) return;
 
@@ -86,9 +90,9 @@ export class LoggingComponent extends PlatformComponent {
       scope: this,
     });
     graph.connect(FLUENT_BIT_NODE, es.graphNode);
-    if (props.kibana) {
+    if (kibana) {
       this.dataViews = new KibanaDataViewsJob(this, "DataViews", {
-        kibana: props.kibana,
+        kibana,
         config: {
           dataViews: [{ id: LOG_INDEX_PREFIX, title: this.indexPattern, name: `Kubernetes logs (${env.name})`, timeFieldName: "@timestamp" }],
           defaultId: LOG_INDEX_PREFIX,
@@ -99,13 +103,13 @@ export class LoggingComponent extends PlatformComponent {
       graph.addNode({
         id: DATA_VIEWS_NODE,
         kind: "component",
-        namespace: props.kibana.namespace,
+        namespace: kibana.namespace,
         serviceAccount: this.dataViews.name,
         selector: this.dataViews.selector,
         ports: [],
         scope: this,
       });
-      graph.connect(DATA_VIEWS_NODE, props.kibana.graphNode);
+      graph.connect(DATA_VIEWS_NODE, kibana.graphNode);
     }
     // The kubernetes filter reads pod metadata from the API server.
     context.onFinalize(() => {

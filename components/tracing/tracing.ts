@@ -3,6 +3,7 @@ import { Construct } from "constructs";
 import { SYNC_WAVE } from "../../constructs/helm-addon";
 import { ServicePort } from "../../constructs/service-graph";
 import { PlatformComponent, PlatformContext, SyncWave } from "../component";
+import { ElasticsearchComponent } from "../elasticsearch";
 import { CollectorConfig } from "./collector-config";
 import { COLLECTOR_HEALTH_PORT, COLLECTOR_METRICS_PORT, OtelCollector } from "./collector";
 import { ElasticsearchTarget, retentionDays } from "./elasticsearch-target";
@@ -40,7 +41,10 @@ export interface TracingEndpoint {
 
 /** Props of the tracing component. */
 export interface TracingComponentProps {
-  /** The platform's Elasticsearch, for Jaeger's span storage when the environment asks for it. @default none: in memory */
+  /**
+   * The platform's Elasticsearch, for Jaeger's span storage when the environment asks for it.
+   * @default the Elasticsearch component's target, if the platform has one; else spans stay in memory
+   */
   readonly elasticsearch?: ElasticsearchTarget;
   /** Graph ids of platform components that send spans (those that exist get an edge). @default DEFAULT_TRACED_COMPONENTS */
   readonly tracedComponents?: ReadonlyArray<string>;
@@ -86,17 +90,18 @@ export class TracingComponent extends PlatformComponent {
 
     this.operators = new TracingOperators(this, "Operators", { namespace: ns, project: context.gitopsProject, syncWave: SyncWave.OPERATORS });
 
+    const elasticsearch = props.elasticsearch ?? context.find(ElasticsearchComponent)?.target;
     const wantsEs = sizing.jaegerStorage === "elasticsearch";
-    this.storage = wantsEs && props.elasticsearch ? "elasticsearch" : "memory";
+    this.storage = wantsEs && elasticsearch ? "elasticsearch" : "memory";
     this.jaeger = new JaegerInstance(this, "Jaeger", {
       namespace: ns,
       sizing: sizing.jaeger,
       storage:
-        this.storage === "elasticsearch" && props.elasticsearch
-          ? { type: "elasticsearch", target: props.elasticsearch, retentionDays: retentionDays(sizing.retention, `${this.node.path}: sizing.tracing`) }
+        this.storage === "elasticsearch" && elasticsearch
+          ? { type: "elasticsearch", target: elasticsearch, retentionDays: retentionDays(sizing.retention, `${this.node.path}: sizing.tracing`) }
           : { type: "memory" },
     });
-    if (wantsEs && !props.elasticsearch) {
+    if (wantsEs && !elasticsearch) {
       this.jaeger.resource.metadata.addAnnotation("stratum.dev/storage-fallback", "the environment asks for Elasticsearch storage, but the platform has no Elasticsearch component: spans are kept in memory");
     }
 
@@ -163,7 +168,7 @@ export class TracingComponent extends PlatformComponent {
     });
     graph.connect(OTEL_COLLECTOR_NODE, OTEL_SAMPLER_NODE, ["grpc-otlp"]);
     graph.connect(OTEL_SAMPLER_NODE, JAEGER_NODE, ["grpc-otlp"]);
-    if (this.storage === "elasticsearch" && props.elasticsearch) graph.connect(JAEGER_NODE, props.elasticsearch.graphNode);
+    if (this.storage === "elasticsearch" && elasticsearch) graph.connect(JAEGER_NODE, elasticsearch.graphNode);
 
     context.onFinalize(() => {
       // Resolve first, so that edges other components declared (the mesh connects every sidecar) are seen.
