@@ -125,6 +125,9 @@ export class Postgres extends PlatformComponent {
     const problems: string[] = [];
     const imageProblem = imagePinProblem(imageName);
     if (imageProblem) problems.push(`imageName: ${imageProblem}`);
+    if (!Number.isInteger(sizing.synchronousReplicas) || sizing.synchronousReplicas < 0 || sizing.synchronousReplicas > sizing.instances - 1) {
+      problems.push(`sizing.postgres.synchronousReplicas must be between 0 and instances - 1 = ${sizing.instances - 1} (got ${sizing.synchronousReplicas})`);
+    }
     if (!CRON6.test(schedule)) problems.push(`backupSchedule must have six fields, seconds first, e.g. "0 0 3 * * *" (got ${JSON.stringify(schedule)})`);
     if (pitr) {
       if (!RFC3339.test(pitr.targetTime) || Number.isNaN(Date.parse(pitr.targetTime))) {
