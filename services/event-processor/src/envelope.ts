@@ -45,21 +45,31 @@ function requiredString(event: Record<string, unknown>, name: string, max: numbe
  */
 function storableProblems(value: unknown): ValidationError[] {
   const errors: ValidationError[] = [];
-  const stack: Array<{ v: unknown; path: string; depth: number }> = [{ v: value, path: "", depth: 0 }];
-  while (stack.length && errors.length < 5) {
-    const { v, path, depth } = stack.pop()!;
+  // the path is kept as a stack and joined only for an error: this runs on every event
+  const keys: string[] = [];
+  const at = () => (keys.length ? `/${keys.join("/")}` : "(event)");
+  const visit = (v: unknown, depth: number): void => {
+    if (errors.length >= 5) return;
     if (typeof v === "string") {
-      if (v.includes("\u0000")) errors.push({ field: path || "(event)", message: "contains a NUL character (\\u0000), which cannot be stored" });
-      else if (LONE_SURROGATE.test(v)) errors.push({ field: path || "(event)", message: "contains a lone UTF-16 surrogate, which cannot be stored" });
-    } else if (v !== null && typeof v === "object") {
-      if (depth >= MAX_DEPTH) { errors.push({ field: path, message: `is nested deeper than ${MAX_DEPTH} levels` }); continue; }
-      if (Array.isArray(v)) v.forEach((x, i) => stack.push({ v: x, path: `${path}/${i}`, depth: depth + 1 }));
-      else for (const [k, x] of Object.entries(v)) {
-        if (k.includes("\u0000") || LONE_SURROGATE.test(k)) errors.push({ field: `${path}/${k.replace(/[\u0000\ud800-\udfff]/g, "?")}`, message: "has a key that cannot be stored" });
-        stack.push({ v: x, path: `${path}/${k}`, depth: depth + 1 });
-      }
+      if (v.includes("\u0000")) errors.push({ field: at(), message: "contains a NUL character (\\u0000), which cannot be stored" });
+      else if (LONE_SURROGATE.test(v)) errors.push({ field: at(), message: "contains a lone UTF-16 surrogate, which cannot be stored" });
+      return;
     }
-  }
+    if (v === null || typeof v !== "object") return;
+    if (depth >= MAX_DEPTH) { errors.push({ field: at(), message: `is nested deeper than ${MAX_DEPTH} levels` }); return; }
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) { keys.push(String(i)); visit(v[i], depth + 1); keys.pop(); }
+      return;
+    }
+    for (const k in v as Record<string, unknown>) {
+      const bad = k.includes("\u0000") || LONE_SURROGATE.test(k);
+      keys.push(bad ? k.replace(/[\u0000\ud800-\udfff]/g, "?") : k);
+      if (bad) errors.push({ field: at(), message: "has a key that cannot be stored" });
+      visit((v as Record<string, unknown>)[k], depth + 1);
+      keys.pop();
+    }
+  };
+  visit(value, 0);
   return errors;
 }
 

@@ -31,6 +31,25 @@ export const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly name
 /** Arbitrary but fixed key of the advisory lock that serialises migrations across replicas. */
 const MIGRATION_LOCK = 7_220_431_001;
 
+/**
+ * Checks a client out of the pool for a transaction. A connection that dies while checked out (for example while
+ * the transaction waits for a publish) emits 'error' on the client, which would crash the process without a listener;
+ * the failure surfaces through the next query instead, and the broken client is discarded on release.
+ */
+async function checkout(pool: Pool): Promise<{ client: PoolClient; release: () => void }> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (e: Error) => { broken = e; };
+  client.on("error", onError);
+  return {
+    client,
+    release: () => {
+      client.off("error", onError);
+      client.release(broken);
+    },
+  };
+}
+
 /** A stored event as replay returns it. */
 export interface StoredEvent {
   readonly seq: number;
@@ -57,7 +76,7 @@ export class EventStore {
 
   /** Applies pending migrations under an advisory lock, so replicas starting together do not race. */
   async migrate(): Promise<number[]> {
-    const client = await this.pool.connect();
+    const { client, release } = await checkout(this.pool);
     const applied: number[] = [];
     try {
       await client.query("BEGIN");
@@ -77,7 +96,7 @@ export class EventStore {
       await client.query("ROLLBACK").catch(() => undefined);
       throw e;
     } finally {
-      client.release();
+      release();
     }
     return applied;
   }
@@ -90,7 +109,7 @@ export class EventStore {
    */
   async appendAndForward(events: ReadonlyArray<CloudEvent>, forward: (stored: CloudEvent[]) => Promise<void>): Promise<boolean[]> {
     if (events.length === 0) return [];
-    const client: PoolClient = await this.pool.connect();
+    const { client, release } = await checkout(this.pool);
     try {
       await client.query("BEGIN");
       const { rows } = await client.query<{ source: string; id: string }>(
@@ -117,7 +136,7 @@ export class EventStore {
       await client.query("ROLLBACK").catch(() => undefined);
       throw e;
     } finally {
-      client.release();
+      release();
     }
   }
 

@@ -210,6 +210,24 @@ describe("single delivery", () => {
   });
 });
 
+describe("database failure", () => {
+  it("answers RETRY and reports not ready while PostgreSQL is down, without crashing", async () => {
+    const own = await startPostgres();
+    const config = resolveConfig({ port: 0, metricsPort: 0, host: "127.0.0.1", dapr: { httpPort: dapr.port } }, { DATABASE_URL: await own.createDatabase() });
+    const other = await startProcessor(config, silentLogger, new Catalog(bundle));
+    try {
+      expect((await post(other.port, "/events/order.created", JSON.stringify(validEvent("order.created")))).json).toEqual({ status: "SUCCESS" });
+      await own.stop();
+      expect((await post(other.port, "/events/order.created", JSON.stringify(validEvent("order.created")))).json).toEqual({ status: "RETRY" });
+      expect((await get(other.port, "/readyz")).status).toBe(503);
+      expect((await get(other.port, "/healthz")).status).toBe(200);
+    } finally {
+      await other.stop();
+      await own.stop();
+    }
+  });
+});
+
 describe("bulk delivery", () => {
   const entry = (entryId: string, event: unknown) => ({ entryId, event, contentType: "application/cloudevents+json", metadata: {} });
   const deliverBulk = (type: string, entries: unknown[]) =>
