@@ -17,6 +17,8 @@ export interface OrchestratorSettings {
   readonly retryBaseDelayMs: number;
   /** The Dapr pub/sub component the status events go through. */
   readonly pubsubName: string;
+  /** Seconds a stopping pod keeps serving while answering /readyz 503, so that Services drop it first. */
+  readonly shutdownDelaySeconds: number;
   /** Seconds a stopping pod lets running tasks finish. */
   readonly drainSeconds: number;
 }
@@ -40,7 +42,7 @@ export function orchestratorConfig(s: OrchestratorSettings, owner: string): Reco
     },
     retry: { maxRetries: s.maxRetries, baseDelayMs: s.retryBaseDelayMs },
     events: { enabled: "auto", pubsub: s.pubsubName },
-    shutdown: { drainSeconds: s.drainSeconds },
+    shutdown: { delaySeconds: s.shutdownDelaySeconds, drainSeconds: s.drainSeconds },
   };
   try {
     // the database URL comes from the environment at run time; a placeholder stands in for the check

@@ -30,7 +30,7 @@ export interface TasksProps {
   readonly retryBaseDelayMs?: number;
   /** The Dapr pub/sub component that carries the status events. @default the events component's, else "events" */
   readonly pubsubName?: string;
-  /** Seconds a stopping pod lets running tasks finish before leaving them to lease expiry. @default 25 */
+  /** Seconds a stopping pod lets running tasks finish (after a 5 s not-ready delay) before leaving them to lease expiry. @default 25 */
   readonly drainSeconds?: number;
 }
 
@@ -82,6 +82,7 @@ export class TasksComponent extends PlatformComponent {
         maxRetries: props.maxRetries ?? 3,
         retryBaseDelayMs: props.retryBaseDelayMs ?? 1000,
         pubsubName: props.pubsubName ?? events?.pubsubName ?? "events",
+        shutdownDelaySeconds: 5,
         drainSeconds,
       },
       this.node.path,
@@ -118,8 +119,8 @@ export class TasksComponent extends PlatformComponent {
       volumes: [this.asset.volume, { name: "config", configMap: TASKS_CONFIG_MAP, mountPath: CONFIG_DIR }],
       env: { NODE_ENV: "production" },
       podAnnotations: { "stratum.dev/asset-sha256": this.asset.hash, "stratum.dev/config-sha256": configHash },
-      // running tasks get the drain time, plus room for the HTTP server and the event outbox to close
-      terminationGracePeriodSeconds: drainSeconds + 10,
+      // 5 s not-ready delay, the drain time for running tasks, and room for the server and the outbox to close
+      terminationGracePeriodSeconds: 5 + drainSeconds + 10,
     });
     this.url = `http://${this.workload.host}:${PORT}`;
     this.graphNode = context.graph.addNode(

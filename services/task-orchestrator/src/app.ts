@@ -112,6 +112,12 @@ export class App {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.ready = false;
+      // keep serving while the endpoints controller takes the pod out of its Services
+      const delay = this.config.shutdown.delaySeconds * 1000;
+      if (delay > 0) {
+        this.log.info("not ready; waiting before draining", { delaySeconds: this.config.shutdown.delaySeconds });
+        await new Promise((r) => setTimeout(r, delay));
+      }
       this.log.info("draining", { drainSeconds: this.config.shutdown.drainSeconds });
       const closed = new Promise<void>((r) => this.server.close(() => r()));
       this.server.closeIdleConnections();

@@ -37,7 +37,8 @@ export interface Config {
     readonly pollMs: number;
     readonly timeoutMs: number;
   };
-  readonly shutdown: { readonly drainSeconds: number };
+  /** On SIGTERM: answer /readyz 503 for `delaySeconds` (endpoints drop the pod) then drain for `drainSeconds`. */
+  readonly shutdown: { readonly delaySeconds: number; readonly drainSeconds: number };
   readonly logging: { readonly silent: boolean };
 }
 
@@ -81,7 +82,7 @@ export const CONFIG_SCHEMA = obj({
     pollMs: int(10, 60000, 250),
     timeoutMs: int(100, 60000, 5000),
   }),
-  shutdown: obj({ drainSeconds: { type: "number", minimum: 0, maximum: 3600, default: 25 } }),
+  shutdown: obj({ delaySeconds: { type: "number", minimum: 0, maximum: 300, default: 5 }, drainSeconds: { type: "number", minimum: 0, maximum: 3600, default: 25 } }),
   logging: obj({ silent: { type: "boolean", default: false } }),
 });
 

@@ -29,7 +29,7 @@ beforeAll(async () => {
     database: { url },
     worker: { concurrency: 2, leaseSeconds: 1, heartbeatSeconds: 0.2, pollMs: 20, reclaimSeconds: 0.2, progressIntervalMs: 0 },
     retry: { baseDelayMs: 50, maxDelayMs: 500, jitter: 0 },
-    shutdown: { drainSeconds: 5 },
+    shutdown: { delaySeconds: 0.2, drainSeconds: 10 },
   }));
 });
 
@@ -74,6 +74,17 @@ describe("task orchestrator worker process", () => {
     b.child.kill("SIGTERM");
     expect(await b.exited).toEqual({ code: 0, signal: null });
     expect(b.logs.join("")).toContain("\"msg\":\"stopped\"");
+  });
+
+  it("drains on SIGTERM: the running task finishes in this process, then it exits 0", async () => {
+    const items = Array.from({ length: 8 }, (_, i) => `item-${i}`);
+    const { task } = await store.create({ type: "batch", parameters: { items, itemDelayMs: 100 }, maxRetries: 0 });
+    const w = startWorker();
+    await eventually(async () => (await store.get(task.id))?.state === "running", 40000, `the worker to start the task (logs: ${w.logs.join("")})`);
+    w.child.kill("SIGTERM");
+    expect(await w.exited).toEqual({ code: 0, signal: null });
+    expect(await store.get(task.id)).toMatchObject({ state: "completed", attempts: 1, result: { processed: items.length } });
+    expect(w.logs.join("")).toMatch(/not ready; waiting before draining[\s\S]*draining[\s\S]*task completed[\s\S]*stopped/);
   });
 
   it("refuses a bad config file with the field names and exit code 2", async () => {

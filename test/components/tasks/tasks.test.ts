@@ -40,7 +40,7 @@ describe("TasksComponent", () => {
     expect(main.readinessProbe.httpGet.path).toBe("/readyz");
     expect(main.livenessProbe.httpGet.path).toBe("/healthz");
     expect(pod.securityContext.runAsUser).toBe(1000);
-    expect(pod.terminationGracePeriodSeconds).toBe(35);
+    expect(pod.terminationGracePeriodSeconds).toBe(40);
     const bundle = findOne(objects, "ConfigMap", tasks.asset.configMapName, "tasks");
     expect(bundle.immutable).toBe(true);
     expect(deploy.spec.template.metadata.annotations["stratum.dev/asset-sha256"]).toBe(tasks.asset.hash);

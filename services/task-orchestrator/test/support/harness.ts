@@ -12,7 +12,7 @@ export function testConfig(databaseUrl: string, overrides: Record<string, any> =
     database: { url: databaseUrl, poolSize: 10 },
     worker: { concurrency: 2, leaseSeconds: 2, heartbeatSeconds: 0.2, pollMs: 20, reclaimSeconds: 0.2, progressIntervalMs: 0 },
     retry: { maxRetries: 2, baseDelayMs: 50, maxDelayMs: 1000, jitter: 0 },
-    shutdown: { drainSeconds: 2 },
+    shutdown: { delaySeconds: 0, drainSeconds: 2 },
     logging: { silent: true },
   };
   for (const [k, v] of Object.entries(overrides)) base[k] = { ...(base[k] ?? {}), ...v };
