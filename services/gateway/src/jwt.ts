@@ -52,6 +52,7 @@ function classify(err: unknown): TokenError {
 export class JwtVerifier {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
   private readonly cache = new Map<string, { payload: JWTPayload; until: number }>();
+  private lastSweep = 0;
 
   constructor(private readonly settings: JwtSettings, private readonly now: () => number = Date.now) {
     this.jwks = createRemoteJWKSet(new URL(settings.jwksUri), {
@@ -117,7 +118,11 @@ export class JwtVerifier {
   }
 
   private evict(now: number): void {
-    for (const [k, v] of this.cache) if (v.until <= now) this.cache.delete(k);
+    // A full sweep for expired tokens at most once a second; otherwise the oldest entry makes room.
+    if (now - this.lastSweep >= 1000) {
+      this.lastSweep = now;
+      for (const [k, v] of this.cache) if (v.until <= now) this.cache.delete(k);
+    }
     while (this.cache.size >= this.settings.tokenCacheSize) this.cache.delete(this.cache.keys().next().value as string);
   }
 }
