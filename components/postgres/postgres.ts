@@ -1,6 +1,7 @@
 import { Construct } from "constructs";
 import { ScheduledBackup, ScheduledBackupSpecBackupOwnerReference, ScheduledBackupSpecMethod } from "../../constructs/imports/cnpg-scheduledbackup-postgresql.cnpg.io";
 import { imagePinProblem } from "../../constructs/image";
+import { isDnsLabel } from "../../constructs/names";
 import { recommendedLabels, selectorLabels } from "../../constructs/labels";
 import { EnvValue, GraphNodeProps } from "../../constructs/service-graph";
 import { customResourceAnnotations } from "../../constructs/sync";
@@ -102,7 +103,7 @@ export class Postgres extends PlatformComponent {
   readonly pooler: PostgresPooler;
   /** The read-only pooler, where the tier runs one. */
   readonly readOnlyPooler?: PostgresPooler;
-  /** Where backups go; undefined only without the object-storage component. */
+  /** Where backups go: the object-storage `backups` bucket, with IRSA or credentials by reference. */
   readonly backupStore: BackupStore;
   /** The Cluster, available once the platform is finalized (consumers are known only then). */
   cluster?: PostgresCluster;
@@ -123,6 +124,7 @@ export class Postgres extends PlatformComponent {
     const schedule = props.backupSchedule ?? "0 0 3 * * *";
 
     const problems: string[] = [];
+    if (!isDnsLabel(this.clusterName) || this.clusterName.length > 40) problems.push(`clusterName must be a DNS label of at most 40 characters (its Services and Jobs add suffixes) (got ${JSON.stringify(this.clusterName)})`);
     const imageProblem = imagePinProblem(imageName);
     if (imageProblem) problems.push(`imageName: ${imageProblem}`);
     if (!Number.isInteger(sizing.synchronousReplicas) || sizing.synchronousReplicas < 0 || sizing.synchronousReplicas > sizing.instances - 1) {
@@ -134,6 +136,7 @@ export class Postgres extends PlatformComponent {
         problems.push(`pointInTimeRecovery.targetTime must be an RFC 3339 time with an offset, e.g. 2026-03-01T09:30:00Z (got ${JSON.stringify(pitr.targetTime)})`);
       }
       if (pitr.name === this.clusterName) problems.push(`pointInTimeRecovery.name must differ from the cluster name '${this.clusterName}'`);
+      if (pitr.name !== undefined && !isDnsLabel(pitr.name)) problems.push(`pointInTimeRecovery.name must be a DNS label (got ${JSON.stringify(pitr.name)})`);
     }
     const storage = context.find(ObjectStorage);
     if (!storage) problems.push("needs the object-storage component, added before it, for continuous backup");

@@ -297,6 +297,10 @@ describe("point-in-time recovery", () => {
     expect(platform.graph.node("postgres-pitr-restore").selector).toEqual({ "cnpg.io/cluster": "postgres-pitr", "cnpg.io/jobRole": "full-recovery" });
   });
 
+  it("refuses a recovery cluster name that is not a DNS label", () => {
+    expect(() => postgresPlatform(dev, { pointInTimeRecovery: { targetTime: "2026-03-01T09:30:00Z", name: "Restore_1" } })).toThrow('pointInTimeRecovery.name must be a DNS label (got "Restore_1")');
+  });
+
   it("refuses a target time without an offset", () => {
     expect(() => postgresPlatform(dev, { pointInTimeRecovery: { targetTime: "2026-03-01 09:30" } })).toThrow(
       "pointInTimeRecovery.targetTime must be an RFC 3339 time with an offset, e.g. 2026-03-01T09:30:00Z (got \"2026-03-01 09:30\")",
