@@ -2,6 +2,7 @@ import { ENVIRONMENTS } from "../../../stacks/environments";
 import { pulumiObjects } from "../../../stacks/pulumi/kubernetes";
 import { synthEnvironment } from "../../../stacks/synth";
 import { Registered, runProgram, stackConfig } from "../../support/pulumi";
+import { STRATUM_POLICIES } from "../../../policies/pulumi/policies";
 
 const byType = (rs: Registered[], type: string) => rs.filter((r) => r.type === type);
 
@@ -91,6 +92,17 @@ describe.each(["dev", "staging", "prod"])("pulumi up %s", (stack) => {
     const entries = byType(resources, "aws:secretsmanager/secret:Secret").map((s) => s.inputs.name).sort();
     expect(entries).toEqual([...new Set(platform.secrets.all.map((s) => `stratum/${stack}/${s.remoteKey}`))].sort());
     expect(byType(resources, "aws:ecr/repository:Repository").map((r) => r.inputs.name).sort()).toEqual(["stratum/event-processor", "stratum/gateway", "stratum/task-orchestrator"]);
+  });
+
+  it("passes the Stratum CrossGuard pack", () => {
+    const asPolicy = resources.map((r) => ({ type: r.type, name: r.name, urn: `urn:${r.type}::${r.name}`, props: { ...r.inputs, id: `${r.name}-id` }, opts: {}, dependencies: [], propertyDependencies: {} }));
+    const violations: string[] = [];
+    for (const policy of STRATUM_POLICIES) {
+      const p = policy as any;
+      if (p.validateStack) p.validateStack({ resources: asPolicy, stackTags: new Map() }, (m: string) => violations.push(`${policy.name}: ${m}`));
+      if (p.validateResource) for (const r of asPolicy) p.validateResource({ ...r, stackTags: new Map() }, (m: string) => violations.push(`${policy.name}: ${m}`));
+    }
+    expect(violations).toEqual([]);
   });
 
   it("wraps everything in Stratum component resources", () => {
