@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { Elasticsearch as ElasticsearchResource } from "../../constructs/imports/eck-elasticsearch.k8s.elastic.co";
+import { Elasticsearch as ElasticsearchResource, ElasticsearchSpecVolumeClaimDeletePolicy } from "../../constructs/imports/eck-elasticsearch.k8s.elastic.co";
 import { Kibana } from "../../constructs/imports/eck-kibana.k8s.elastic.co";
 import * as k8s from "../../constructs/imports/k8s";
 import { recommendedLabels } from "../../constructs/labels";
@@ -198,10 +198,15 @@ export class ElasticsearchComponent extends PlatformComponent {
     this.resource = new ElasticsearchResource(this, "Elasticsearch", {
       metadata: {
         name, namespace, labels,
-        annotations: zoneAwareness ? { "eck.k8s.elastic.co/downward-node-labels": "topology.kubernetes.io/zone" } : undefined,
+        annotations: {
+          // the data outlives a pruned or deleted resource: removing a cluster is a deliberate act
+          "argocd.argoproj.io/sync-options": "Prune=false",
+          ...(zoneAwareness ? { "eck.k8s.elastic.co/downward-node-labels": "topology.kubernetes.io/zone" } : {}),
+        },
       },
       spec: {
         version,
+        volumeClaimDeletePolicy: ElasticsearchSpecVolumeClaimDeletePolicy.DELETE_ON_SCALEDOWN_ONLY,
         serviceAccountName: name,
         http: { tls: { certificate: { secretName: httpTls["tls.crt"].name } } },
         secureSettings: secureSettings.length ? secureSettings : undefined,

@@ -59,7 +59,8 @@ export class EckOperator extends Construct {
         },
         // the API server calls the admission webhook without a mesh identity
         podAnnotations: { ...NO_SIDECAR },
-        webhook: { enabled: true, manageCerts: true, failurePolicy: "Fail" },
+        // Ignore (the chart's default): a webhook that is not up yet must not block the first sync of the cluster
+        webhook: { enabled: true, manageCerts: true, failurePolicy: "Ignore" },
         telemetry: { disabled: true },
         config: { setDefaultSecurityContext: true, metricsPort: 0, validateStorageClass: true },
       },

@@ -44,6 +44,11 @@ describe("ElasticsearchComponent in prod", () => {
     expect(sets.hot.volumeClaimTemplates[0]).toEqual({ metadata: { name: "elasticsearch-data" }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "200Gi" } } } });
   });
 
+  it("keeps the data volumes when the resource is deleted, and is never pruned by a sync", () => {
+    expect(cr.spec.volumeClaimDeletePolicy).toBe("DeleteOnScaledownOnly");
+    expect(cr.metadata.annotations?.["argocd.argoproj.io/sync-options"]).toBe("Prune=false");
+  });
+
   it("ties the JVM heap to half the memory limit", () => {
     const env = (set: any) => set.podTemplate.spec.containers[0].env.find((e: any) => e.name === "ES_JAVA_OPTS").value;
     expect(env(sets.hot)).toBe("-Xms4096m -Xmx4096m");
@@ -171,7 +176,7 @@ describe("ElasticsearchComponent in smaller tiers", () => {
     const { es, objects } = build(dev);
     const cr = findOne(objects, "Elasticsearch", "elasticsearch", "elasticsearch");
     expect(cr.spec.nodeSets.map((s: any) => `${s.name}:${s.count}:${s.config["node.roles"].join("+")}`)).toEqual(["hot:1:master+data_hot+data_content+ingest"]);
-    expect(cr.metadata.annotations).toBeUndefined();
+    expect(cr.metadata.annotations).toEqual({ "argocd.argoproj.io/sync-options": "Prune=false" });
     expect(es.bootstrap!.job).toBeDefined();
     const ilm = es.resources.find((r) => r.name === "stratum-logs" && r.kind === "ilm")!.body as any;
     expect(Object.keys(ilm.policy.phases)).toEqual(["hot", "delete"]);
