@@ -13,3 +13,4 @@ export * from "./routing/render";
 export * from "./dashboards/dashboard";
 export * from "./dashboards/catalog";
 export * from "./dashboards/grafana";
+export * from "./elasticsearch-exporter";

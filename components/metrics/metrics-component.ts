@@ -10,6 +10,7 @@ import { Dashboard } from "./dashboards/dashboard";
 import { ElasticsearchSource, Grafana } from "./dashboards/grafana";
 import { ElasticsearchComponent } from "../elasticsearch";
 import { MeshComponent } from "../mesh";
+import { ElasticsearchExporter } from "./elasticsearch-exporter";
 import { GraphMonitors, KubeletMonitor, MESH_CERT_DIR, planScrape, ScrapePlan, servicesIn } from "./monitors";
 import { KUBE_PROMETHEUS_STACK_CHART, OPERATOR_FULLNAME, operatorPodSelector, operatorValues } from "./operator";
 import { StratumPrometheus } from "./prometheus";
@@ -30,6 +31,7 @@ export const METRICS_NODES = {
   receivers: "alert-receivers",
   apiServer: "kube-apiserver",
   grafana: "grafana",
+  elasticsearchExporter: "elasticsearch-exporter",
   jaeger: "jaeger",
   elasticsearch: "elasticsearch",
 } as const;
@@ -94,6 +96,7 @@ export class MetricsComponent extends PlatformComponent {
   private readonly slos = new Map<string, SloTarget>();
   private readonly thresholds = new Map<string, GoldenSignalThresholds>();
   private readonly customGroups: RuleGroup[] = [];
+  private readonly views: Array<{ nodeId: string; port: { readonly name: string; readonly port: number } }> = [{ nodeId: "argocd-controller", port: { name: "http-metrics", port: 8082 } }];
   private readonly grafanaAdmin: Record<string, SecretKeyRef>;
   private readonly esClient?: { url: string; username: SecretKeyRef; password: SecretKeyRef; ca: SecretKeyRef };
   private connected?: { ruleSets: AlertRuleSet[]; routing: AlertRoutingModel; services: MonitoredService[]; grafana: Grafana; dashboards: Dashboard[] };
@@ -167,6 +170,17 @@ export class MetricsComponent extends PlatformComponent {
     if (es) {
       const creds = es.target.credentials({ namespace: this.namespace, name: "grafana-elasticsearch" });
       this.esClient = { url: `https://${es.target.host}:${es.target.port}`, username: creds.username, password: creds.password, ca: es.target.caCertificate(this.namespace) };
+      const reader = es.target.credentials({ namespace: this.namespace, name: "elasticsearch-exporter" });
+      const exporter = new ElasticsearchExporter(this, "ElasticsearchExporter", {
+        namespace: this.namespace,
+        url: this.esClient.url,
+        username: reader.username,
+        password: reader.password,
+        ca: this.esClient.ca,
+        spread,
+      });
+      context.graph.addNode(exporter.graphNode(METRICS_NODES.elasticsearchExporter, this));
+      context.graph.connect(METRICS_NODES.elasticsearchExporter, es.target.graphNode);
     }
     new KubeletMonitor(this, "Kubelet", { namespace: this.namespace, selectorLabels: this.monitorSelector, kubeletServiceNamespace: "kube-system" });
 
@@ -186,6 +200,16 @@ export class MetricsComponent extends PlatformComponent {
   /** Sets the golden-signal thresholds of one business service (before synthesis). */
   setGoldenSignals(service: string, thresholds: GoldenSignalThresholds): this {
     this.thresholds.set(service, thresholds);
+    return this;
+  }
+
+  /**
+   * Scrapes a port of another node's pods that its owner does not declare as a metrics port (Argo CD's application
+   * controller serves `argocd_app_info` on 8082): a metrics-only graph node on the same pods, so the NetworkPolicy
+   * edge follows. Applied when the node exists at finalize.
+   */
+  scrapeAlso(nodeId: string, port: { readonly name: string; readonly port: number }): this {
+    this.views.push({ nodeId, port });
     return this;
   }
 
@@ -319,6 +343,12 @@ export class MetricsComponent extends PlatformComponent {
     const graph = this.context.graph;
     const env = this.context.environment;
     const business = this.businessServices();
+    for (const v of this.views) {
+      if (!graph.has(v.nodeId)) continue;
+      const of = graph.node(v.nodeId);
+      if (of.kind === "external" || of.ports.some((p) => p.metrics && (p.targetPort ?? p.port) === v.port.port)) continue;
+      graph.addNode({ id: `${of.id}-metrics`, kind: "component", namespace: of.namespace, serviceAccount: of.serviceAccount, selector: of.selector, ports: [{ ...v.port, protocol: "http", metrics: true }], scope: this });
+    }
     const scraped = graph.nodes.filter((n) => n.kind !== "external" && n.id !== METRICS_NODES.prometheus && n.ports.some((p) => p.metrics));
     for (const node of scraped) graph.connect(METRICS_NODES.prometheus, node.id, node.ports.filter((p) => p.metrics).map((p) => p.name));
 

@@ -22,6 +22,8 @@ export interface AlertRule {
   readonly runbook: string;
   /** Extra labels (`team`, `service`); `severity` is set from `severity`. @default none */
   readonly labels?: Readonly<Record<string, string>>;
+  /** Never set: lets code read `rule.record` on either kind of rule. */
+  readonly record?: undefined;
 }
 
 /** A recording rule: precomputes an expression under a new metric name. */
@@ -32,6 +34,8 @@ export interface RecordingRule {
   readonly expr: string;
   /** Labels added to the result. @default none */
   readonly labels?: Readonly<Record<string, string>>;
+  /** Never set: lets code read `rule.alert` on either kind of rule. */
+  readonly alert?: undefined;
 }
 
 /** A group of rules evaluated together, in order. */

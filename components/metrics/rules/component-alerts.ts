@@ -260,7 +260,7 @@ export const certificateAlerts: ComponentAlerts = {
 
 /** Argo CD: applications degraded or out of sync. */
 export const argocdAlerts: ComponentAlerts = {
-  nodes: ["argocd"],
+  nodes: ["argocd", "argocd-controller"],
   group: {
     name: "component.argocd",
     rules: [

@@ -154,6 +154,32 @@ describe("MetricsComponent", () => {
     }
   });
 
+  it("scrapes Argo CD's application controller on 8082 through a metrics-only node on its pods", () => {
+    const build = buildMetricsPlatform(dev, {
+      stubs: false,
+      customize: (p) => {
+        p.graph.addNode({ id: "argocd-controller", kind: "component", namespace: "argocd", serviceAccount: "argocd-application-controller", selector: { "app.kubernetes.io/name": "argocd-application-controller" }, ports: [] });
+      },
+    });
+    const view = build.platform.graph.node("argocd-controller-metrics");
+    expect(view.selector).toEqual({ "app.kubernetes.io/name": "argocd-application-controller" });
+    expect(build.platform.graph.edges.find((e) => e.from === "prometheus" && e.to === "argocd-controller-metrics")?.ports).toEqual(["http-metrics"]);
+    expect(findOne(build.objects, "ServiceMonitor", "argocd-controller-metrics", "monitoring").spec.endpoints[0].port).toBe("http-metrics");
+    expect(build.metrics.ruleSets.flatMap((r) => r.groups.map((g) => g.name))).toContain("component.argocd");
+  });
+
+  it("exports Elasticsearch health through a hardened exporter that reads the cluster as its own user", () => {
+    const build = buildMetricsPlatform(prod, { elasticsearch: true });
+    const deploy = findOne(build.objects, "Deployment", "elasticsearch-exporter", "monitoring");
+    const c = deploy.spec.template.spec.containers[0];
+    expect(c.args).toContain("--es.uri=https://elasticsearch-es-http.elasticsearch.svc.cluster.local:9200");
+    expect(c.env.find((e: { name: string }) => e.name === "ES_PASSWORD").valueFrom).toEqual({ secretKeyRef: { name: "elasticsearch-exporter", key: "password" } });
+    expect(build.platform.graph.edges.find((e) => e.from === "elasticsearch-exporter" && e.to === "elasticsearch")?.ports).toEqual(["https"]);
+    expect(findAll(build.objects, "ServiceMonitor", "elasticsearch-exporter", "monitoring")).toHaveLength(1);
+    const report = runPolicies(metricsObjects(build.objects), DEFAULT_RULES);
+    expect(report.errors.map((e) => `${e.ruleId} ${e.kind}/${e.name}: ${e.field} ${e.message}`)).toEqual([]);
+  });
+
   it("refuses an SLO for a service that is not monitored, naming the known ones", () => {
     expect(() => buildMetricsPlatform(dev, { stubs: false, customize: (_p, m) => m.setSlo("inventory", { availability: 0.99 }) })).toThrow(
       "an SLO or thresholds are set for 'inventory', which is not a monitored business service; known: order, payment, catalog, customer",
