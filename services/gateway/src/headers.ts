@@ -11,7 +11,8 @@ export function stripHopByHop(headers: IncomingHttpHeaders): OutgoingHttpHeaders
   const conn = headers.connection;
   if (conn) for (const t of String(conn).split(",")) named.add(t.trim().toLowerCase());
   const out: OutgoingHttpHeaders = {};
-  for (const [k, v] of Object.entries(headers)) {
+  for (const k in headers) {
+    const v = headers[k];
     if (v === undefined || HOP_BY_HOP.has(k) || named.has(k)) continue;
     out[k] = v;
   }

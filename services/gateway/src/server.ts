@@ -47,6 +47,7 @@ export class Gateway {
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly agents = new Map<string, http.Agent>();
   private readonly upgraded = new Set<Duplex>();
+  private readonly targets = new Map<Route, { protocol: string; hostname: string; port: string | number; agent: http.Agent }>();
   private inflight = 0;
   private draining = false;
   private listening = false;
@@ -278,17 +279,15 @@ export class Gateway {
   }
 
   private request(route: Route, method: string, path: string, headers: http.OutgoingHttpHeaders): http.ClientRequest {
-    const u = route.upstream;
-    const opts: http.RequestOptions = {
-      protocol: u.protocol,
-      hostname: u.hostname.replace(/^\[|\]$/g, ""),
-      port: u.port || (u.protocol === "https:" ? 443 : 80),
-      method,
-      path,
-      headers,
-      agent: this.agents.get(u.origin),
-    };
-    return u.protocol === "https:" ? https.request(opts) : http.request(opts);
+    let target = this.targets.get(route);
+    if (!target) {
+      // URL getters are not free; the parts of each upstream are read once.
+      const u = route.upstream;
+      target = { protocol: u.protocol, hostname: u.hostname.replace(/^\[|\]$/g, ""), port: u.port || (u.protocol === "https:" ? 443 : 80), agent: this.agents.get(u.origin) as http.Agent };
+      this.targets.set(route, target);
+    }
+    const opts: http.RequestOptions = { protocol: target.protocol, hostname: target.hostname, port: target.port, method, path, headers, agent: target.agent };
+    return target.protocol === "https:" ? https.request(opts) : http.request(opts);
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -411,7 +410,10 @@ export class Gateway {
       applyTransform(headers, route.responseHeaders);
       headers["x-request-id"] = id;
       if (this.draining) headers.connection = "close";
-      for (const [k, v] of Object.entries(headers)) if (v !== undefined) res.setHeader(k, v);
+      for (const k in headers) {
+        const v = headers[k];
+        if (v !== undefined) res.setHeader(k, v);
+      }
       res.writeHead(up.statusCode ?? 502);
       up.on("error", () => res.destroy());
       up.pipe(res);
