@@ -112,12 +112,14 @@ export class EventStore {
     const { client, release } = await checkout(this.pool);
     try {
       await client.query("BEGIN");
+      // one jsonb array parameter: PostgreSQL parses it once, and nothing is escaped element by element
       const { rows } = await client.query<{ source: string; id: string }>(
         `INSERT INTO event_log (source, id, type, event_time, envelope)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[])
+         SELECT e->>'source', e->>'id', e->>'type', (e->>'time')::timestamptz, e
+           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(e, n) ORDER BY n
          ON CONFLICT ON CONSTRAINT event_log_source_id DO NOTHING
          RETURNING source, id`,
-        [events.map((e) => e.source), events.map((e) => e.id), events.map((e) => e.type), events.map((e) => e.time), events.map((e) => JSON.stringify(e))],
+        [JSON.stringify(events)],
       );
       const inserted = new Set(rows.map((r) => JSON.stringify([r.source, r.id])));
       // the same (source, id) twice in one batch is stored once: the first occurrence counts, the rest are duplicates

@@ -22,35 +22,39 @@ export class FakeDapr {
   private failure?: { status: number; match: (topic: string) => boolean; remaining: number };
   private server?: http.Server;
   port = 0;
+  /** Milliseconds every publish waits before it is answered. */
+  delayMs = 0;
 
   async start(): Promise<this> {
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c) => chunks.push(c));
-      req.on("end", () => {
-        this.requests++;
-        const m = /^\/(v1\.0|v1\.0-alpha1)\/publish\/(bulk\/)?([^/]+)\/([^/?]+)/.exec(req.url ?? "");
-        if (!m || req.method !== "POST") { res.writeHead(404).end(); return; }
-        const [, , bulk, pubsub, rawTopic] = m;
-        const topic = decodeURIComponent(rawTopic);
-        const f = this.failure;
-        if (f && f.remaining > 0 && f.match(topic)) {
-          f.remaining--;
-          res.writeHead(f.status, { "content-type": "application/json" }).end(JSON.stringify({ errorCode: "ERR_PUBSUB_PUBLISH_MESSAGE", message: "fake failure" }));
-          return;
-        }
-        const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-        if (bulk) {
-          for (const e of body) this.published.push({ topic, pubsub, contentType: e.contentType, body: e.event, bulk: true, headers: req.headers });
-        } else {
-          this.published.push({ topic, pubsub, contentType: String(req.headers["content-type"]), body, bulk: false, headers: req.headers });
-        }
-        res.writeHead(bulk ? 200 : 204, bulk ? { "content-type": "application/json" } : {}).end(bulk ? JSON.stringify({ failedEntries: [] }) : undefined);
-      });
+      req.on("end", () => setTimeout(() => this.answer(req, res, chunks), this.delayMs));
     });
     await new Promise<void>((r) => this.server!.listen(0, "127.0.0.1", r));
     this.port = (this.server.address() as AddressInfo).port;
     return this;
+  }
+
+  private answer(req: http.IncomingMessage, res: http.ServerResponse, chunks: Buffer[]): void {
+    this.requests++;
+    const m = /^\/(v1\.0|v1\.0-alpha1)\/publish\/(bulk\/)?([^/]+)\/([^/?]+)/.exec(req.url ?? "");
+    if (!m || req.method !== "POST") { res.writeHead(404).end(); return; }
+    const [, , bulk, pubsub, rawTopic] = m;
+    const topic = decodeURIComponent(rawTopic);
+    const f = this.failure;
+    if (f && f.remaining > 0 && f.match(topic)) {
+      f.remaining--;
+      res.writeHead(f.status, { "content-type": "application/json" }).end(JSON.stringify({ errorCode: "ERR_PUBSUB_PUBLISH_MESSAGE", message: "fake failure" }));
+      return;
+    }
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    if (bulk) {
+      for (const e of body) this.published.push({ topic, pubsub, contentType: e.contentType, body: e.event, bulk: true, headers: req.headers });
+    } else {
+      this.published.push({ topic, pubsub, contentType: String(req.headers["content-type"]), body, bulk: false, headers: req.headers });
+    }
+    res.writeHead(bulk ? 200 : 204, bulk ? { "content-type": "application/json" } : {}).end(bulk ? JSON.stringify({ failedEntries: [] }) : undefined);
   }
 
   /** Fails the next `times` publishes to matching topics with `status`. */

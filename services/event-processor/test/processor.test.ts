@@ -358,3 +358,23 @@ describe("metrics", () => {
     expect(text).toMatch(/^event_processor_accounting_gap 0$/m);
   });
 });
+
+describe("load limits", () => {
+  it("answers 503 with Retry-After beyond maxInFlight, so Dapr retries instead of the process queueing without bound", async () => {
+    const slow = await new FakeDapr().start();
+    slow.delayMs = 300;
+    const config = resolveConfig({ port: 0, metricsPort: 0, host: "127.0.0.1", dapr: { httpPort: slow.port }, limits: { maxInFlight: 2 } }, { DATABASE_URL: dbUrl });
+    const other = await startProcessor(config, silentLogger, new Catalog(bundle));
+    try {
+      const first = [post(other.port, "/events/order.created", JSON.stringify(validEvent("order.created"))), post(other.port, "/events/order.created", JSON.stringify(validEvent("order.created")))];
+      await new Promise((r) => setTimeout(r, 100));
+      const res = await fetch(`http://127.0.0.1:${other.port}/events/order.created`, { method: "POST", body: JSON.stringify(validEvent("order.created")) });
+      expect(res.status).toBe(503);
+      expect(res.headers.get("retry-after")).toBe("1");
+      expect((await Promise.all(first)).map((r) => r.json.status)).toEqual(["SUCCESS", "SUCCESS"]);
+    } finally {
+      await other.stop();
+      await slow.stop();
+    }
+  });
+});
