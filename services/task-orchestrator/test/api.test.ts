@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as http from "node:http";
 import { Readable } from "node:stream";
-import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import { taskStatusEvents } from "../../../components/tasks/status-events";
@@ -253,7 +253,7 @@ describe("task orchestrator API", () => {
     expect(r.status).toBe(201);
     expectConforms("PUT", "/v1/tasks/{id}/files/{name}", 201, r.body);
     expect(r.body).toMatchObject({ name: "orders.ndjson", size: lines * line.length, key: `tasks/${t.body.id}/orders.ndjson`, contentType: "application/x-ndjson" });
-    const obj = await s3.client().send(new GetObjectCommand({ Bucket: s3.bucket, Key: r.body.key }));
+    const obj = await s3.client().send(new HeadObjectCommand({ Bucket: s3.bucket, Key: r.body.key }));
     expect(Number(obj.ContentLength)).toBe(lines * line.length);
     const files = await h.call("GET", `/v1/tasks/${t.body.id}/files`);
     expectConforms("GET", "/v1/tasks/{id}/files", 200, files.body);
