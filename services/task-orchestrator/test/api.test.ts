@@ -334,6 +334,9 @@ describe("task orchestrator API", () => {
     expect(text).toMatch(/tasks_failed_total\{type="batch"\} [1-9]/);
     expect(text).toMatch(/task_duration_seconds_count\{type="batch",state="completed"\} \d+/);
     expect(text).toMatch(/task_queue_depth\{state="pending"\} \d+/);
+    // the fake Dapr refused the first publish: counted, and the event went out on a later attempt
+    expect(text).toMatch(/task_events_total\{outcome="error"\} [1-9]/);
+    expect(text).toMatch(/task_events_total\{outcome="published"\} [1-9]/);
     expect(text).toMatch(/http_requests_total\{method="POST",route="\/v1\/tasks",status="201"\} \d+/);
     // errors are labelled by route template too, never by id
     expect(text).toMatch(/http_requests_total\{method="GET",route="\/v1\/tasks\/\{id\}",status="404"\} \d+/);

@@ -23,6 +23,11 @@ describe("task orchestrator config", () => {
     expect(parseConfig({ database: { url: "postgres://file@h/db" } }, { DATABASE_URL: "postgres://env@h/db" }).database.url).toBe("postgres://file@h/db");
   });
 
+  it("accepts the example config shipped next to the service", () => {
+    const example = JSON.parse(require("node:fs").readFileSync(require("node:path").join(__dirname, "..", "config.example.json"), "utf8"));
+    expect(parseConfig(example, { DATABASE_URL: "postgres://me@127.0.0.1/tasks" }).storage.bucket).toBe("tasks-local");
+  });
+
   it("names every bad field at once", () => {
     expect(() => parseConfig({ worker: { concurrency: 0, heartbeatSeconds: 40 }, http: { port: "x" }, extra: 1 }, { DATABASE_URL: "postgres://a@b/c" })).toThrow(
       /extra: is not allowed\n  - http\.port: must be integer\n  - worker\.concurrency: must be >= 1/,
