@@ -88,6 +88,7 @@ export async function startProcessor(config: ProcessorConfig, log: Logger, catal
     }
     if (req.method === "GET" && path === "/dapr/subscribe") return send(res, 200, config.programmaticSubscriptions ? subscriptions : []);
     if (req.method === "GET" && path === "/replay") return replay(url, res);
+    if (req.method === "POST" && path === "/replay") return republish(url, req, res);
     const m = /^\/(events|bulk)\/([^/]+)$/.exec(path);
     if (!m) return send(res, 404, { error: `no route ${req.method} ${path.slice(0, 200)}` });
     if (req.method !== "POST") return send(res, 405, { error: `${path} accepts POST only` }, { allow: "POST" });
@@ -129,8 +130,8 @@ export async function startProcessor(config: ProcessorConfig, log: Logger, catal
     }
   }
 
-  async function replay(url: URL, res: http.ServerResponse): Promise<void> {
-    const q = url.searchParams;
+  /** Parses a replay query; returns the query or the list of problems. */
+  function replayQuery(q: URLSearchParams): { type: string; from?: Date; to?: Date; after: number; limit: number } | { errors: string[] } {
     const errors: string[] = [];
     const type = q.get("type") ?? "";
     if (!catalog.get(type)) errors.push(`type must be a catalog event type (${catalog.events.map((e) => e.type).join(", ")}); got ${JSON.stringify(type.slice(0, 100))}`);
@@ -141,10 +142,35 @@ export async function startProcessor(config: ProcessorConfig, log: Logger, catal
     if (!Number.isSafeInteger(after) || after < 0) errors.push(`after must be a non-negative integer (got ${JSON.stringify(q.get("after"))})`);
     const limit = q.get("limit") === null ? Math.min(100, limits.maxReplayPage) : Number(q.get("limit"));
     if (!Number.isInteger(limit) || limit < 1 || limit > limits.maxReplayPage) errors.push(`limit must be an integer 1-${limits.maxReplayPage} (got ${JSON.stringify(q.get("limit"))})`);
-    if (errors.length) return send(res, 400, { error: "bad replay query", details: errors });
-    const page = await store.replay({ type, from, to, after, limit });
-    metrics.replayed.inc({ type }, page.events.length);
+    return errors.length ? { errors } : { type, from, to, after, limit };
+  }
+
+  async function replay(url: URL, res: http.ServerResponse): Promise<void> {
+    const q = replayQuery(url.searchParams);
+    if ("errors" in q) return send(res, 400, { error: "bad replay query", details: q.errors });
+    const page = await store.replay(q);
+    metrics.replayed.inc({ type: q.type }, page.events.length);
     send(res, 200, page);
+  }
+
+  /**
+   * Publishes one page of stored events again to the type's validated topic (consumers deduplicate on source and
+   * id); the answer carries the cursor of the next page, so an operator replays a range page by page.
+   */
+  async function republish(url: URL, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    req.resume();
+    const q = replayQuery(url.searchParams);
+    if ("errors" in q) return send(res, 400, { error: "bad replay query", details: q.errors });
+    const page = await store.replay(q);
+    const route = catalog.get(q.type)!;
+    try {
+      await dapr.publishBulk(route.validTopic, page.events.map((e) => ({ entryId: String(e.seq), event: e.event, contentType: "application/cloudevents+json" })));
+    } catch (e) {
+      return send(res, 502, { error: `publishing the replay failed: ${(e as Error).message}` });
+    }
+    metrics.replayed.inc({ type: q.type }, page.events.length);
+    log.log("info", "events replayed", { type: q.type, count: page.events.length, topic: route.validTopic });
+    send(res, 200, { republished: page.events.length, topic: route.validTopic, next: page.next });
   }
 
   const server = http.createServer((req, res) => {

@@ -317,6 +317,20 @@ describe("replay", () => {
     expect(all.json.events.map((e: { event: { id: string } }) => e.event.id)).toEqual(events.map((e) => e.id));
   });
 
+  it("publishes a stored range again to the validated topic, page by page", async () => {
+    const events = ["2031-02-01T00:00:00Z", "2031-02-02T00:00:00Z", "2031-02-03T00:00:00Z"].map((time) => validEvent("order.created", { time }));
+    for (const ev of events) await deliver("order.created", ev);
+    dapr.clear();
+    const q = "type=order.created&from=2031-02-01T00:00:00Z&to=2031-03-01T00:00:00Z&limit=2";
+    const first = await post(app.port, `/replay?${q}`, "");
+    expect(first.json).toMatchObject({ republished: 2, topic: "order.created.validated" });
+    const second = await post(app.port, `/replay?${q}&after=${first.json.next}`, "");
+    expect(second.json).toEqual({ republished: 1, topic: "order.created.validated", next: null });
+    expect(dapr.on("order.created.validated").map((p) => p.body.id)).toEqual(events.map((e) => e.id));
+    dapr.fail(500);
+    expect((await post(app.port, `/replay?${q}`, "")).status).toBe(502);
+  });
+
   it("refuses a bad query naming every parameter", async () => {
     const res = await get(app.port, "/replay?type=nope&from=soon&limit=0");
     expect(res.status).toBe(400);
