@@ -104,6 +104,7 @@ describe("GatewayComponent", () => {
     expect(pod.securityContext.runAsUser).toBe(1000);
     expect(main.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "http" });
     expect(pod.terminationGracePeriodSeconds).toBe(35);
+    expect(main.env).toContainEqual({ name: "NODE_OPTIONS", value: "--max-old-space-size=192" }); // 3/4 of 256Mi
     expect(deploy.spec.template.metadata.annotations["stratum.dev/config-sha256"]).toMatch(/^[0-9a-f]{10}$/);
     expect(deploy.spec.template.metadata.annotations["stratum.dev/asset-sha256"]).toBe(gateway.asset.hash);
     const hpa = findOne(own, "HorizontalPodAutoscaler", "gateway", "gateway");
