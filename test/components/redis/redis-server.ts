@@ -49,8 +49,14 @@ export async function start(cmd: string, args: ReadonlyArray<string>, port: numb
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
-  await Promise.race([listening, exited]);
   exited.catch(() => undefined);
+  try {
+    await Promise.race([listening, exited]);
+  } catch (e) {
+    // a process that never listened must not outlive the test (redis refuses SIGTERM once its folder is gone)
+    proc.kill("SIGKILL");
+    throw e;
+  }
   return {
     proc,
     port,
