@@ -134,22 +134,22 @@ export function elasticsearchDashboard(): Dashboard {
 /** The event processor: events in, valid, dead-lettered and duplicate, by type; dead-letter logs. */
 export function eventsDashboard(hasElasticsearch: boolean): Dashboard {
   const d = new Dashboard({ uid: "stratum-events", title: "Stratum / Events and dead letters" });
-  d.stat({ title: "Events/s in", query: { expr: `sum(${rate("events_received_total")})` }, unit: "ops" });
-  d.stat({ title: "Dead-lettered (1h)", query: { expr: "sum(increase(events_dead_lettered_total[1h]))" }, thresholds: [{ value: null, color: "green" }, { value: 1, color: "orange" }] });
-  d.stat({ title: "Dead-letter ratio", query: { expr: `sum(${rate("events_dead_lettered_total")}) / sum(${rate("events_received_total")})` }, unit: "percentunit", thresholds: RED_STEPS });
-  d.stat({ title: "Duplicates/s", query: { expr: `sum(${rate("events_duplicates_total")})` }, unit: "ops" });
+  d.stat({ title: "Events/s in", query: { expr: `sum(${rate("event_processor_events_received_total")})` }, unit: "ops" });
+  d.stat({ title: "Dead-lettered (1h)", query: { expr: "sum(increase(event_processor_events_dead_lettered_total[1h]))" }, thresholds: [{ value: null, color: "green" }, { value: 1, color: "orange" }] });
+  d.stat({ title: "Dead-letter ratio", query: { expr: `sum(${rate("event_processor_events_dead_lettered_total")}) / sum(${rate("event_processor_events_received_total")})` }, unit: "percentunit", thresholds: RED_STEPS });
+  d.stat({ title: "Duplicates/s", query: { expr: `sum(${rate("event_processor_events_duplicate_total")})` }, unit: "ops" });
   d.timeseries({
     title: "Events/s: received, valid, dead-lettered",
     queries: [
-      { expr: `sum(${rate("events_received_total")})`, legend: "received" },
-      { expr: `sum(${rate("events_valid_total")})`, legend: "valid" },
-      { expr: `sum(${rate("events_dead_lettered_total")})`, legend: "dead-lettered" },
+      { expr: `sum(${rate("event_processor_events_received_total")})`, legend: "received" },
+      { expr: `sum(${rate("event_processor_events_valid_total")})`, legend: "valid" },
+      { expr: `sum(${rate("event_processor_events_dead_lettered_total")})`, legend: "dead-lettered" },
     ],
     unit: "ops",
     width: 24,
   });
-  d.timeseries({ title: "Dead-lettered/s by type", queries: [{ expr: `sum by (type) (${rate("events_dead_lettered_total")})`, legend: "{{type}}" }], unit: "ops" });
-  d.timeseries({ title: "Duplicates/s by type", queries: [{ expr: `sum by (type) (${rate("events_duplicates_total")})`, legend: "{{type}}" }], unit: "ops" });
+  d.timeseries({ title: "Dead-lettered/s by type", queries: [{ expr: `sum by (type) (${rate("event_processor_events_dead_lettered_total")})`, legend: "{{type}}" }], unit: "ops" });
+  d.timeseries({ title: "Duplicates/s by type", queries: [{ expr: `sum by (type) (${rate("event_processor_events_duplicate_total")})`, legend: "{{type}}" }], unit: "ops" });
   if (hasElasticsearch) d.logs({ title: "Dead-letter log lines", query: `kubernetes.labels.app_kubernetes_io/name:"event-processor" AND "dead-letter"` });
   return d;
 }

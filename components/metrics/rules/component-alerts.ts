@@ -137,7 +137,7 @@ export const eventAlerts: ComponentAlerts = {
     rules: [
       {
         alert: "EventsDeadLettered",
-        expr: "sum by (type) (increase(events_dead_lettered_total[10m])) > 0",
+        expr: "sum by (type) (increase(event_processor_events_dead_lettered_total[10m])) > 0",
         severity: "warning",
         summary: "Events of type {{ $labels.type }} go to the dead-letter topic",
         description: "{{ $value | humanize }} events of type {{ $labels.type }} failed schema validation in the last 10 minutes; a producer sends events its schema does not allow.",
@@ -146,7 +146,7 @@ export const eventAlerts: ComponentAlerts = {
       },
       {
         alert: "EventsDeadLetterRatioHigh",
-        expr: "sum by (type) (rate(events_dead_lettered_total[10m])) / sum by (type) (rate(events_received_total[10m])) > 0.1",
+        expr: "sum by (type) (rate(event_processor_events_dead_lettered_total[10m])) / sum by (type) (rate(event_processor_events_received_total[10m])) > 0.1",
         for: "10m",
         severity: "critical",
         summary: "Over 10% of {{ $labels.type }} events are dead-lettered",

@@ -134,7 +134,7 @@ describe("generated alert rules, checked by the real promtool", () => {
         {
           name: "events arrive in the dead-letter topic",
           interval: "1m",
-          input_series: [{ series: `events_dead_lettered_total{type="order.created"}`, values: "0+1x20" }],
+          input_series: [{ series: `event_processor_events_dead_lettered_total{type="order.created", reason="schema"}`, values: "0+1x20" }],
           alert_rule_test: [{ eval_time: "15m", alertname: "EventsDeadLettered", exp_alerts: [expected("EventsDeadLettered", "warning", { type: "order.created" }, "10")] }],
         },
         {
