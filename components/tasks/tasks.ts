@@ -7,6 +7,8 @@ import { NODE_BASE_IMAGE, NODE_UID, RuntimeAsset } from "../../constructs/runtim
 import { GraphNodeProps } from "../../constructs/service-graph";
 import { PlatformComponent, PlatformContext, SyncWave } from "../component";
 import { EventsComponent } from "../events";
+import { MetricsComponent } from "../metrics";
+import { taskAlerts } from "./alerts";
 import { orchestratorConfig } from "./orchestrator-config";
 import { taskStatusEvents } from "./status-events";
 
@@ -71,6 +73,9 @@ export class TasksComponent extends PlatformComponent {
     // graph edges to the control plane and broker) and scopes the pub/sub to declared producers
     const events = context.find(EventsComponent);
     for (const def of taskStatusEvents(TASK_ORCHESTRATOR_NODE)) events?.addEvent(def);
+
+    // a backlog of a few minutes of full capacity (50 tasks per worker slot at the ceiling) is worth a look
+    context.find(MetricsComponent)?.addAlerts(taskAlerts(sizing.maxReplicas * sizing.workerConcurrency * 50));
 
     const config = orchestratorConfig(
       {

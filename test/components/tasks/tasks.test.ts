@@ -1,5 +1,6 @@
 import { App, Testing } from "cdk8s";
 import { EventsComponent } from "../../../components/events";
+import { MetricsComponent } from "../../../components/metrics";
 import { ObjectStorage } from "../../../components/object-storage";
 import { TasksComponent, TasksProps } from "../../../components/tasks";
 import { runPolicies } from "../../../policies/engine";
@@ -119,6 +120,18 @@ describe("TasksComponent with the events component", () => {
     expect(JSON.parse(tasks.configText).events).toEqual({ enabled: "auto", pubsub: "bus" });
     const deploy = findOne(Testing.synth(tasks) as K8sObject[], "Deployment", "task-orchestrator", "tasks");
     expect(deploy.spec.template.metadata.annotations).toMatchObject({ "dapr.io/enabled": "true", "dapr.io/app-id": "task-orchestrator" });
+  });
+});
+
+describe("TasksComponent with the metrics component", () => {
+  it("adds its alerts to the platform's rules", () => {
+    const platform = new Platform(new App({ outdir: "unused", recordConstructMetadata: false }), prod.name, { environment: prod });
+    const metrics = platform.add((s, c) => new MetricsComponent(s, "Metrics", c));
+    platform.add((s, c) => new TasksComponent(s, "Tasks", c));
+    platform.finalize();
+    const text = JSON.stringify(findAll(Testing.synth(metrics) as K8sObject[], "PrometheusRule"));
+    for (const alert of ["TaskQueueBacklog", "TaskFailureRatioHigh", "TaskEventsUndelivered"]) expect(text).toContain(alert);
+    expect(text).toContain(`> ${prod.sizing.tasks.maxReplicas * prod.sizing.tasks.workerConcurrency * 50}`);
   });
 });
 
