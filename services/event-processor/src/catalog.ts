@@ -31,7 +31,10 @@ export interface SchemaBundle {
 
 /** A catalog type with its data validator, compiled once at start. */
 export interface CompiledEvent extends BundleEvent {
+  /** Stops at the first error: the fast path every event takes. */
   readonly validate: ValidateFunction;
+  /** Collects every error: run only for events that failed, to tell the producer everything at once. */
+  readonly explain: ValidateFunction;
 }
 
 const TOPIC = "^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$";
@@ -71,18 +74,22 @@ export class Catalog {
       const problems = (check.errors ?? []).map((e) => `${e.instancePath || "(root)"}: ${e.message}`);
       throw new Error(`${source}: not a valid schema bundle: ${problems.join("; ")}`);
     }
-    // one Ajv for all types; strict mode turns schema typos into start-up errors instead of silent acceptance
-    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-    addFormats(ajv);
+    // strict mode turns schema typos into start-up errors instead of silent acceptance
+    const fast = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
+    const full = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+    addFormats(fast);
+    addFormats(full);
     for (const e of (bundle as unknown as SchemaBundle).events) {
       if (this.byType.has(e.type)) throw new Error(`${source}: event type '${e.type}' appears twice`);
       let validate: ValidateFunction;
+      let explain: ValidateFunction;
       try {
-        validate = ajv.compile(e.schema);
+        validate = fast.compile(e.schema);
+        explain = full.compile(e.schema);
       } catch (err) {
         throw new Error(`${source}: schema of '${e.type}' does not compile: ${(err as Error).message}`);
       }
-      this.byType.set(e.type, { ...e, validate });
+      this.byType.set(e.type, { ...e, validate, explain });
     }
   }
 

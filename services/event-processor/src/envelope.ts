@@ -106,7 +106,8 @@ export function validateEvent(input: unknown, expected: CompiledEvent, maxDataEr
   errors.push(...storableProblems(event));
   if (errors.length) return errors;
   if (!expected.validate(event.data)) {
-    for (const e of (expected.validate.errors ?? []).slice(0, maxDataErrors)) {
+    expected.explain(event.data);
+    for (const e of (expected.explain.errors ?? []).slice(0, maxDataErrors)) {
       const extra = e.keyword === "additionalProperties" ? ` '${(e.params as { additionalProperty: string }).additionalProperty}'` : e.keyword === "required" ? "" : "";
       errors.push({ field: `data${e.instancePath}`, message: `${e.message ?? e.keyword}${extra}` });
     }
