@@ -3,7 +3,9 @@ import { Construct } from "constructs";
 import { IamStatement, IRSA_ANNOTATION } from "../../constructs/irsa";
 import { SecretKeyRef } from "../../constructs/secret-ref";
 import { EnvValue, GraphNodeProps } from "../../constructs/service-graph";
+import type { Resources } from "../../stacks/environments/environment";
 import { PlatformComponent, PlatformContext, SyncWave } from "../component";
+import { InClusterS3Store } from "./in-cluster-store";
 import { Bucket, BUCKET_PURPOSES, BucketEncryption, BucketPurpose, lifecycleProblems, lifecycleRules } from "./bucket";
 
 /** Graph id of object storage (agreed across components). */
@@ -21,6 +23,11 @@ export interface ObjectStorageProps {
   readonly defaultPurpose?: BucketPurpose;
   /** Server-side encryption of every bucket. @default "aws:kms" */
   readonly encryption?: BucketEncryption;
+  /**
+   * Run MinIO in the cluster as the S3 endpoint (for clusters without a cloud account), or `false` for none.
+   * @default on when `cloud.provider` is `local` and `sizing.objectStorage.endpoint` is empty; 20Gi, 100m/512Mi
+   */
+  readonly inClusterStore?: false | { readonly storage?: string; readonly resources?: Resources };
 }
 
 /** Who is granted buckets: a workload's ServiceAccount. */
@@ -87,6 +94,10 @@ export class ObjectStorage extends PlatformComponent {
   readonly region: string;
   /** S3 endpoint URL. */
   readonly endpoint: string;
+  /** The endpoint when it is not AWS's (a configured S3-compatible service or the in-cluster store). */
+  readonly endpointOverride?: string;
+  /** The in-cluster MinIO, where it runs. */
+  readonly inClusterStore?: InClusterS3Store;
   /** True when consumers authenticate with IRSA (AWS), false when they get static credentials by reference. */
   readonly usesIrsa: boolean;
   /** The graph node. */
@@ -110,7 +121,7 @@ export class ObjectStorage extends PlatformComponent {
 
     this.region = env.cloud.region;
     this.usesIrsa = env.cloud.provider === "aws";
-    this.endpoint = sizing.endpoint || `https://s3.${env.cloud.region}.amazonaws.com`;
+    const storeWanted = props.inClusterStore ?? (env.cloud.provider === "local" && sizing.endpoint === "" ? {} : false);
     this.defaultPurpose = props.defaultPurpose ?? "uploads";
     this.buckets = BUCKET_PURPOSES.map((purpose) => {
       const l = sizing.buckets[purpose];
@@ -127,15 +138,49 @@ export class ObjectStorage extends PlatformComponent {
       if (b.name.length > 63) throw new Error(`${this.node.path}: bucket name '${b.name}' is longer than S3's 63 characters; shorten sizing.objectStorage.bucketPrefix`);
     }
 
-    this.graphNode = context.graph.addNode({
-      id: OBJECT_STORAGE_NODE,
-      kind: "external",
-      cidrs: [...cidrs],
-      exceptCidrs: [...exceptCidrs],
-      host: new URL(this.endpoint).host,
-      ports: [{ name: "https", port: 443, protocol: "tls" }],
-      connection: (consumer) => this.connectionFor(consumer),
-    });
+    if (storeWanted) {
+      const namespace = context.ensureNamespace({ name: "object-storage", component: "object-storage" });
+      const root = context.secrets.require({
+        namespace,
+        name: "minio-root",
+        keys: ["user", "password"],
+        remoteKey: `stratum/${env.name}/object-storage/minio-root`,
+        description: "Root user of the in-cluster MinIO (URL-safe characters)",
+      });
+      this.inClusterStore = new InClusterS3Store(this, "InClusterStore", {
+        namespace,
+        buckets: this.buckets.map((b) => ({ name: b.name, versioning: b.versioning })),
+        root: { user: root.user, password: root.password },
+        storage: storeWanted.storage ?? "20Gi",
+        resources: storeWanted.resources ?? { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+        region: env.cloud.region,
+        spread: { node: env.ha.nodeSpread, zone: env.ha.zoneSpread },
+      });
+      this.endpoint = this.inClusterStore.endpoint;
+      this.endpointOverride = this.endpoint;
+      this.graphNode = context.graph.addNode({
+        ...this.inClusterStore.workload.graphNode(OBJECT_STORAGE_NODE, "component", this),
+        receive: undefined,
+        connection: (consumer) => this.connectionFor(consumer),
+      });
+      context.graph.addNode({
+        id: "minio-buckets", kind: "component", namespace, serviceAccount: "minio-buckets",
+        selector: this.inClusterStore.setupSelector, ports: [], scope: this,
+      });
+      context.graph.connect("minio-buckets", OBJECT_STORAGE_NODE);
+    } else {
+      this.endpoint = sizing.endpoint || `https://s3.${env.cloud.region}.amazonaws.com`;
+      this.endpointOverride = sizing.endpoint || undefined;
+      this.graphNode = context.graph.addNode({
+        id: OBJECT_STORAGE_NODE,
+        kind: "external",
+        cidrs: [...cidrs],
+        exceptCidrs: [...exceptCidrs],
+        host: new URL(this.endpoint).host,
+        ports: [{ name: "https", port: 443, protocol: "tls" }],
+        connection: (consumer) => this.connectionFor(consumer),
+      });
+    }
     // Consumers through the graph get the default bucket, unless a component granted them one explicitly; the
     // grant (and with it any credential) is declared here, before secrets are materialised.
     context.onFinalize(() => {

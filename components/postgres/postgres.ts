@@ -172,7 +172,7 @@ export class Postgres extends PlatformComponent {
     this.backupStore = {
       bucket: access.buckets.backups as string,
       path: "postgres",
-      endpointURL: env.sizing.objectStorage.endpoint || undefined,
+      endpointURL: storage.endpointOverride,
       credentials: access.credentials,
     };
     const recoveryName = pitr ? pitr.name ?? `${this.clusterName}-pitr` : undefined;

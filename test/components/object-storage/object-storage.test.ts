@@ -1,5 +1,7 @@
 import { App, Testing } from "cdk8s";
-import { ObjectStorage, OBJECT_STORAGE_NODE } from "../../../components/object-storage";
+import { MC_IMAGE, MINIO_IMAGE, ObjectStorage, OBJECT_STORAGE_NODE } from "../../../components/object-storage";
+import { formatFinding, runPolicies } from "../../../policies/engine";
+import { DEFAULT_RULES as RULES } from "../../../policies/rules";
 import { IRSA_ANNOTATION } from "../../../constructs/irsa";
 import { dev, Environment, prod, staging } from "../../../stacks/environments";
 import { Platform } from "../../../stacks/platform";
@@ -152,5 +154,60 @@ describe("ObjectStorage", () => {
   it("rejects a CIDR that is not one", () => {
     const platform = platformOf(dev);
     expect(() => platform.add((s, c) => new ObjectStorage(s, "ObjectStorage", c, { cidrs: ["10.0.0.0/33"] }))).toThrow("cidrs: '10.0.0.0/33' is not an IPv4 CIDR");
+  });
+});
+
+describe("in-cluster store (provider local without an endpoint)", () => {
+  const bare: Environment = { ...dev, name: "bare", cloud: { ...dev.cloud, provider: "local" }, sizing: { ...dev.sizing, objectStorage: { ...dev.sizing.objectStorage, endpoint: "" } } };
+
+  function build() {
+    const platform = platformOf(bare);
+    const storage = platform.add((s, c) => new ObjectStorage(s, "ObjectStorage", c));
+    platform.addService({ name: "order", image: "ghcr.io/acme/order:1.0.0", consumes: [OBJECT_STORAGE_NODE] });
+    platform.finalize();
+    const objects = platform.components.flatMap((c) => Testing.synth(c));
+    return { platform, storage, objects };
+  }
+
+  it("runs MinIO pinned by digest on a persistent volume, with the root user only by reference", () => {
+    const { objects, platform } = build();
+    const sts = objects.find((o) => o.kind === "StatefulSet" && o.metadata.name === "minio");
+    const c = sts.spec.template.spec.containers[0];
+    expect(c.image).toBe(MINIO_IMAGE);
+    expect(c.image).toMatch(/@sha256:[a-f0-9]{64}$/);
+    expect(c.args).toEqual(["server", "/data", "--address", ":9000", "--certs-dir", "/tmp/certs"]);
+    expect(c.readinessProbe.httpGet.path).toBe("/minio/health/ready");
+    expect(c.env).toEqual(expect.arrayContaining([
+      { name: "MINIO_ROOT_PASSWORD", valueFrom: { secretKeyRef: { name: "minio-root", key: "password" } } },
+      { name: "MINIO_SITE_REGION", value: "eu-west-1" },
+    ]));
+    expect(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe("20Gi");
+    expect(platform.secrets.all.some((s) => s.namespace === "object-storage" && s.name === "minio-root")).toBe(true);
+  });
+
+  it("creates the platform's buckets and turns on versioning with a Job whose name follows the bucket list", () => {
+    const { objects } = build();
+    const job = objects.find((o) => o.kind === "Job" && o.metadata.name.startsWith("minio-buckets-"));
+    const spec = job.spec.template.spec;
+    expect([...(spec.initContainers ?? []), ...spec.containers].map((x: any) => x.args)).toEqual([
+      ["mb", "--ignore-existing", "store/stratum-bare-uploads", "store/stratum-bare-backups", "store/stratum-bare-logs"],
+    ]);
+    expect(spec.containers[0].image).toBe(MC_IMAGE);
+    expect(job.spec.template.metadata.annotations).toEqual({ "sidecar.istio.io/inject": "false" });
+  });
+
+  it("becomes the object-storage node: consumers get its endpoint and reach it on 9000 only", () => {
+    const { objects, platform, storage } = build();
+    expect(platform.graph.node(OBJECT_STORAGE_NODE)).toMatchObject({ kind: "component", namespace: "object-storage" });
+    expect(storage.endpoint).toBe("http://minio.object-storage.svc.cluster.local:9000");
+    const env = objects.find((o) => o.kind === "Deployment" && o.metadata.name === "order").spec.template.spec.containers[0].env;
+    expect(env).toEqual(expect.arrayContaining([{ name: "S3_ENDPOINT", value: "http://minio.object-storage.svc.cluster.local:9000" }]));
+    const np = objects.find((o) => o.kind === "NetworkPolicy" && o.metadata.name === "allow-object-storage");
+    expect(np.spec.ingress.map((r: any) => [r.from[0].podSelector.matchLabels["app.kubernetes.io/name"], r.ports[0].port])).toEqual([["minio-buckets", 9000], ["order", 9000]]);
+  });
+
+  it("passes every policy", () => {
+    const { objects } = build();
+    expect(runPolicies(objects as any, RULES).errors.map(formatFinding)).toEqual([]);
   });
 });

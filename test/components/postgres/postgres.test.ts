@@ -238,6 +238,17 @@ describe("Postgres backups", () => {
     expect(platform.secrets.all.some((s) => s.namespace === "postgres" && s.name === "s3-postgres")).toBe(true);
   });
 
+  it("backs up to the in-cluster store where there is no cloud account and no endpoint", () => {
+    const bare: Environment = { ...local, name: "bare", sizing: { ...local.sizing, objectStorage: { ...local.sizing.objectStorage, endpoint: "" } } };
+    const { find } = postgresPlatform(bare);
+    expect(find("Cluster", "postgres").spec.backup.barmanObjectStore.endpointURL).toBe("http://minio.object-storage.svc.cluster.local:9000");
+    const egress = find("NetworkPolicy", "allow-postgres-instances").spec.egress;
+    expect(egress).toContainEqual({
+      to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "object-storage" } }, podSelector: { matchLabels: { "app.kubernetes.io/name": "minio", "app.kubernetes.io/instance": "minio" } } }],
+      ports: [{ protocol: "TCP", port: 9000 }],
+    });
+  });
+
   it("refuses a backups bucket that expires objects before the retention is due", () => {
     const short: Environment = {
       ...prod,
