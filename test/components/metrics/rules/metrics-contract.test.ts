@@ -1,4 +1,5 @@
-import { Dashboard, eventAlerts, eventsDashboard, taskAlerts, tasksDashboard } from "../../../../components/metrics";
+import { Dashboard, eventAlerts, eventsDashboard, gatewayAlerts, gatewayDashboard, taskAlerts, tasksDashboard } from "../../../../components/metrics";
+import { GatewayMetrics } from "../../../../services/gateway/src/metrics";
 import { ProcessorMetrics } from "../../../../services/event-processor/src/metrics";
 import { Metrics as TaskMetrics } from "../../../../services/task-orchestrator/src/metrics";
 
@@ -31,6 +32,10 @@ const exprsOf = (rules: ReadonlyArray<{ expr: string }>, d: Dashboard) => [...ru
 describe("runtime services expose every series the alerts and dashboards read", () => {
   it("event processor", () => {
     check(new ProcessorMetrics(["order.created"], false).registry, exprsOf(eventAlerts.group.rules, eventsDashboard(false)), /event_processor_/);
+  });
+
+  it("gateway", () => {
+    check(new GatewayMetrics().registry, exprsOf(gatewayAlerts.group.rules, gatewayDashboard()), /gateway_/);
   });
 
   it("task orchestrator", () => {
