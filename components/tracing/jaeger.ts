@@ -33,13 +33,12 @@ export interface JaegerInstanceProps {
   readonly sizing: WorkloadSizing;
 }
 
-/** Graph ports of Jaeger: OTLP in, the query API and UI, and the admin ports that serve metrics. */
-export const JAEGER_PORTS: ReadonlyArray<ServicePort> = [
-  { name: "grpc-otlp", port: 4317, protocol: "grpc" },
+/** Jaeger's OTLP/gRPC port (collector, or all-in-one). */
+export const JAEGER_OTLP_PORT: ServicePort = { name: "grpc-otlp", port: 4317, protocol: "grpc" };
+/** Jaeger's query API and UI. */
+export const JAEGER_QUERY_PORTS: ReadonlyArray<ServicePort> = [
   { name: "http-query", port: 16686, protocol: "http" },
   { name: "grpc-query", port: 16685, protocol: "grpc" },
-  { name: "http-admin", port: 14269, protocol: "http", metrics: true },
-  { name: "http-query-adm", port: 16687, protocol: "http", metrics: true },
 ];
 
 /**
@@ -58,6 +57,8 @@ export class JaegerInstance extends Construct {
   readonly queryUrl: string;
   /** Labels that select every pod of this instance (collector, query, all-in-one, index cleaner). */
   readonly selector: Record<string, string>;
+  /** `allInOne` (in memory) or `production` (Elasticsearch). */
+  readonly strategy: "allInOne" | "production";
   /** The custom resource. */
   readonly resource: j.Jaeger;
 
@@ -76,6 +77,7 @@ export class JaegerInstance extends Construct {
     this.otlpEndpoint = `${name}-collector.${props.namespace}.svc.cluster.local:4317`;
     this.queryUrl = `http://${name}-query.${props.namespace}.svc.cluster.local:16686`;
     this.selector = { "app.kubernetes.io/instance": name, "app.kubernetes.io/part-of": "jaeger" };
+    this.strategy = props.storage.type === "memory" ? "allInOne" : "production";
 
     const r = props.sizing.resources;
     const resources = {
@@ -141,16 +143,49 @@ export class JaegerInstance extends Construct {
     });
   }
 
-  /** The graph node of every pod of this instance. */
-  graphNode(id: string, scope: Construct): GraphNodeProps {
+  /**
+   * The graph node of the query API and UI (the all-in-one pod in memory mode). Its metrics are on the admin port:
+   * 16687 for a query Deployment, 14269 for all-in-one.
+   */
+  queryNode(id: string, scope: Construct): GraphNodeProps {
+    const allInOne = this.strategy === "allInOne";
     return {
       id,
       kind: "component",
       namespace: this.namespace,
       serviceAccount: this.name,
-      selector: this.selector,
-      ports: JAEGER_PORTS,
+      selector: { ...this.selector, "app.kubernetes.io/component": allInOne ? "all-in-one" : "query" },
+      ports: [...JAEGER_QUERY_PORTS, { name: "http-admin", port: allInOne ? 14269 : 16687, protocol: "http", metrics: true }],
       host: `${this.name}-query.${this.namespace}.svc.cluster.local`,
+      scope,
+    };
+  }
+
+  /** The graph node of the collector that receives OTLP (in memory mode the same pod as the query node, scraped once there). */
+  collectorNode(id: string, scope: Construct): GraphNodeProps {
+    const allInOne = this.strategy === "allInOne";
+    return {
+      id,
+      kind: "component",
+      namespace: this.namespace,
+      serviceAccount: this.name,
+      selector: { ...this.selector, "app.kubernetes.io/component": allInOne ? "all-in-one" : "collector" },
+      ports: allInOne ? [JAEGER_OTLP_PORT] : [JAEGER_OTLP_PORT, { name: "http-admin", port: 14269, protocol: "http", metrics: true }],
+      host: `${this.name}-collector.${this.namespace}.svc.cluster.local`,
+      scope,
+    };
+  }
+
+  /** The graph node of the nightly index cleaner's pods (Elasticsearch storage only). */
+  indexCleanerNode(id: string, scope: Construct): GraphNodeProps | undefined {
+    if (this.strategy === "allInOne") return undefined;
+    return {
+      id,
+      kind: "component",
+      namespace: this.namespace,
+      serviceAccount: this.name,
+      selector: { ...this.selector, "app.kubernetes.io/component": "cronjob-es-index-cleaner" },
+      ports: [],
       scope,
     };
   }

@@ -49,11 +49,8 @@ export interface JaegerOperatorValues {
   readonly containerSecurityContext: typeof RESTRICTED_CONTAINER;
 }
 
-/** Graph ports of an operator: its admission webhook, and its metrics. */
-export const OPERATOR_PORTS: ReadonlyArray<ServicePort> = [
-  { name: "https-webhook", port: 443, targetPort: 9443, protocol: "tls" },
-  { name: "https-metrics", port: 8443, protocol: "tls", metrics: true },
-];
+/** The admission webhook port both operators serve (Service 443, container 9443). */
+export const OPERATOR_WEBHOOK_PORT: ServicePort = { name: "https-webhook", port: 443, targetPort: 9443, protocol: "tls" };
 
 /** Props of the tracing operators. */
 export interface TracingOperatorsProps {

@@ -9,7 +9,7 @@ import { COLLECTOR_HEALTH_PORT, COLLECTOR_METRICS_PORT, OtelCollector } from "./
 import { ElasticsearchTarget, retentionDays } from "./elasticsearch-target";
 import { NodeInstrumentation } from "./instrumentation";
 import { JaegerInstance } from "./jaeger";
-import { OPERATOR_PORTS, TracingOperators } from "./operators";
+import { OPERATOR_WEBHOOK_PORT, TracingOperators } from "./operators";
 import { tailSamplingProcessor } from "./sampling";
 
 /** Namespace of the tracing pipeline (shared with the rest of observability). */
@@ -18,8 +18,12 @@ export const OBSERVABILITY_NAMESPACE = "observability";
 export const OTEL_COLLECTOR_NODE = "otel-collector";
 /** Graph id of the tail-sampling collectors. */
 export const OTEL_SAMPLER_NODE = "otel-sampler";
-/** Graph id of Jaeger (collector, query and UI). */
+/** Graph id of Jaeger's query API and UI (what Grafana's Jaeger datasource reads). */
 export const JAEGER_NODE = "jaeger";
+/** Graph id of Jaeger's collector (OTLP in). */
+export const JAEGER_COLLECTOR_NODE = "jaeger-collector";
+/** Graph id of Jaeger's nightly Elasticsearch index cleaner. */
+export const JAEGER_INDEX_CLEANER_NODE = "jaeger-index-cleaner";
 /** Graph id of the API server (added by the security component). */
 const KUBE_APISERVER_NODE = "kube-apiserver";
 /** Components that send spans when they exist, besides every business service. */
@@ -147,14 +151,18 @@ export class TracingComponent extends PlatformComponent {
     const graph = context.graph;
     graph.addNode(this.collector.graphNode(OTEL_COLLECTOR_NODE, this));
     graph.addNode(this.sampler.graphNode(OTEL_SAMPLER_NODE, this));
-    graph.addNode(this.jaeger.graphNode(JAEGER_NODE, this));
+    graph.addNode(this.jaeger.queryNode(JAEGER_NODE, this));
+    graph.addNode(this.jaeger.collectorNode(JAEGER_COLLECTOR_NODE, this));
+    const cleaner = this.jaeger.indexCleanerNode(JAEGER_INDEX_CLEANER_NODE, this);
+    if (cleaner) graph.addNode(cleaner);
     graph.addNode({
       id: "otel-operator",
       kind: "component",
       namespace: ns,
       serviceAccount: "opentelemetry-operator",
       selector: { "app.kubernetes.io/name": "opentelemetry-operator", "app.kubernetes.io/instance": "opentelemetry-operator" },
-      ports: OPERATOR_PORTS,
+      // Its metrics endpoint needs a token and client TLS (controller-runtime's secure serving): not scraped.
+      ports: [OPERATOR_WEBHOOK_PORT],
       scope: this,
     });
     graph.addNode({
@@ -163,12 +171,14 @@ export class TracingComponent extends PlatformComponent {
       namespace: ns,
       serviceAccount: "jaeger-operator",
       selector: { "app.kubernetes.io/name": "jaeger-operator", "app.kubernetes.io/instance": "jaeger-operator" },
-      ports: [OPERATOR_PORTS[0], { name: "http-metrics", port: 8383, protocol: "http", metrics: true }],
+      ports: [OPERATOR_WEBHOOK_PORT, { name: "http-metrics", port: 8383, protocol: "http", metrics: true }],
       scope: this,
     });
     graph.connect(OTEL_COLLECTOR_NODE, OTEL_SAMPLER_NODE, ["grpc-otlp"]);
-    graph.connect(OTEL_SAMPLER_NODE, JAEGER_NODE, ["grpc-otlp"]);
-    if (this.storage === "elasticsearch" && elasticsearch) graph.connect(JAEGER_NODE, elasticsearch.graphNode);
+    graph.connect(OTEL_SAMPLER_NODE, JAEGER_COLLECTOR_NODE, ["grpc-otlp"]);
+    if (this.storage === "elasticsearch" && elasticsearch) {
+      for (const id of [JAEGER_COLLECTOR_NODE, JAEGER_NODE, JAEGER_INDEX_CLEANER_NODE]) graph.connect(id, elasticsearch.graphNode);
+    }
 
     context.onFinalize(() => {
       // Resolve first, so that edges other components declared (the mesh connects every sidecar) are seen.

@@ -1,4 +1,4 @@
-import { TracingComponent, OTEL_COLLECTOR_NODE, JAEGER_NODE } from "../../../components/tracing";
+import { TracingComponent, OTEL_COLLECTOR_NODE, JAEGER_NODE, JAEGER_COLLECTOR_NODE } from "../../../components/tracing";
 import { collectorConfigProblems } from "../../../components/tracing/collector-config";
 import { dev } from "../../../stacks/environments/dev";
 import { prod } from "../../../stacks/environments/prod";
@@ -98,6 +98,11 @@ describe("TracingComponent", () => {
     expect(jaeger.spec.storage).toEqual({ type: "memory" });
     expect(tracing.storage).toBe("memory");
     expect(platform.graph.outgoing(JAEGER_NODE)).toEqual([]);
+    // one all-in-one pod: both graph nodes select it, and only the query node declares its metrics port
+    expect(platform.graph.node(JAEGER_NODE).selector).toEqual(platform.graph.node(JAEGER_COLLECTOR_NODE).selector);
+    expect(platform.graph.node(JAEGER_NODE).ports.filter((p) => p.metrics).map((p) => p.port)).toEqual([14269]);
+    expect(platform.graph.node(JAEGER_COLLECTOR_NODE).ports.map((p) => p.port)).toEqual([4317]);
+    expect(platform.graph.has("jaeger-index-cleaner")).toBe(false);
   });
 
   it("stores spans in Elasticsearch over TLS with credentials and CA by reference when the platform has one", () => {
@@ -116,7 +121,10 @@ describe("TracingComponent", () => {
     expect(jaeger.spec.volumes).toEqual([{ name: "es-ca", secret: { secretName: "elasticsearch-ca", items: [{ key: "ca.crt", path: "ca.crt" }] } }]);
     expect(jaeger.spec.volumeMounts).toEqual([{ name: "es-ca", mountPath: "/es-tls", readOnly: true }]);
     expect(platform.secrets.all.find((s) => s.name === "jaeger-es-credentials")).toMatchObject({ namespace: "observability", keys: ["ES_USERNAME", "ES_PASSWORD"] });
-    expect(platform.graph.outgoing(JAEGER_NODE).map((e) => e.to)).toEqual(["elasticsearch"]);
+    for (const id of [JAEGER_NODE, JAEGER_COLLECTOR_NODE, "jaeger-index-cleaner"]) expect(platform.graph.outgoing(id).map((e) => e.to)).toEqual(["elasticsearch"]);
+    expect(platform.graph.node(JAEGER_COLLECTOR_NODE).selector).toEqual({ "app.kubernetes.io/instance": "jaeger", "app.kubernetes.io/part-of": "jaeger", "app.kubernetes.io/component": "collector" });
+    expect(platform.graph.node(JAEGER_NODE).ports.map((p) => [p.name, p.port])).toEqual([["http-query", 16686], ["grpc-query", 16685], ["http-admin", 16687]]);
+    expect(platform.graph.node(JAEGER_NODE).host).toBe("jaeger-query.observability.svc.cluster.local");
     expect(JSON.stringify(objects)).not.toMatch(/password"\s*:\s*"[^"]/i);
   });
 
@@ -144,7 +152,7 @@ describe("TracingComponent", () => {
     expect(policy.spec.ingress).toHaveLength(2);
     expect(policy.spec.egress).toEqual([expect.objectContaining({ ports: [{ protocol: "TCP", port: 4317 }] })]);
     expect(platform.graph.incoming("otel-sampler").map((e) => e.from)).toEqual(["otel-collector"]);
-    expect(platform.graph.incoming(JAEGER_NODE).map((e) => e.from)).toEqual(["otel-sampler"]);
+    expect(platform.graph.incoming(JAEGER_COLLECTOR_NODE).map((e) => e.from)).toEqual(["otel-sampler"]);
   });
 
   it("adds no second edge where another component's finalizer (the mesh's) already connected a workload", () => {
