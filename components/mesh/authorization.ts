@@ -20,6 +20,17 @@ export interface GraphAuthorizationProps {
   readonly handledElsewhere?: (edge: GraphEdge) => boolean;
 }
 
+/** Edges grouped by one end's node id, read once (`ServiceGraph.edges` sorts on every read). */
+export function edgesBy(edges: ReadonlyArray<GraphEdge>, end: "from" | "to"): Map<string, GraphEdge[]> {
+  const out = new Map<string, GraphEdge[]>();
+  for (const e of edges) {
+    const list = out.get(e[end]);
+    if (list) list.push(e);
+    else out.set(e[end], [e]);
+  }
+  return out;
+}
+
 /** Name of the per-namespace default deny. */
 export const ALLOW_NOTHING = "allow-nothing";
 
@@ -63,9 +74,10 @@ export class GraphAuthorization extends Construct {
       // An empty spec is Istio's "allow nothing"; cdk8s drops empty objects, so the patch states it explicitly.
       deny.addJsonPatch(JsonPatch.add("/spec", {}));
     }
+    const incoming = edgesBy(props.graph.edges, "to");
     for (const node of props.graph.nodes) {
       if (node.kind === "external" || !props.meshed(node)) continue;
-      const edges = props.graph.incoming(node.id).filter((e) => !props.handledElsewhere?.(e));
+      const edges = (incoming.get(node.id) ?? []).filter((e) => !props.handledElsewhere?.(e));
       if (edges.length === 0) continue;
       this.allowPolicies.set(node.id, new AuthorizationPolicy(this, `Allow-${node.id}`, {
         metadata: istioMetadata(`allow-${node.id}`, node.namespace as string, "zero-trust", { [DERIVED_FROM]: "service-graph" }),

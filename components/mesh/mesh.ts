@@ -6,7 +6,7 @@ import { GraphNodeProps } from "../../constructs/service-graph";
 import { PlatformComponent, PlatformContext, SyncWave } from "../component";
 import { SecurityComponent } from "../security";
 import { ServicesComponent } from "../services/services";
-import { GraphAuthorization } from "./authorization";
+import { edgesBy, GraphAuthorization } from "./authorization";
 import {
   API_GATEWAY, CNI_NAMESPACE, INGRESS_GATEWAY, INGRESS_NAMESPACE, INGRESS_SELECTOR, ISTIO_NAMESPACE, istioMetadata, ISTIOD, ISTIOD_SELECTOR, ISTIOD_XDS,
   KUBE_APISERVER, OTEL_COLLECTOR, TRACING_PROVIDER,
@@ -265,8 +265,9 @@ export class MeshComponent extends PlatformComponent {
   /** Edges the proxies need: every meshed workload to istiod (and to the collector), the edge to the API gateway. */
   private connectDataPlane(): void {
     const graph = this.context.graph;
-    graph.resolve();
-    const has = (from: string, to: string) => graph.edges.some((e) => e.from === from && e.to === to);
+    // One snapshot of the edges: `graph.edges` sorts on every read, and this runs once per node.
+    const pairs = new Set(graph.resolve().map((e) => `${e.from}>${e.to}`));
+    const has = (from: string, to: string) => pairs.has(`${from}>${to}`);
     const meshed = this.computeMeshed();
     const collector = graph.has(OTEL_COLLECTOR) ? graph.node(OTEL_COLLECTOR) : undefined;
     const otlp = collector?.ports.find((p) => p.port === 4317 && !p.metrics);
@@ -288,6 +289,9 @@ export class MeshComponent extends PlatformComponent {
   /** Everything read from the complete graph: injection labels, authorization, per-service traffic, the edge routes. */
   private derive(): void {
     const graph = this.context.graph;
+    const edges = graph.edges;
+    const incoming = edgesBy(edges, "to");
+    const outgoing = edgesBy(edges, "from");
     const meshed = this.computeMeshed();
     this.meshed = meshed;
     const owned = this.platformNamespaces();
@@ -306,7 +310,7 @@ export class MeshComponent extends PlatformComponent {
     // such declared edges accept plaintext too; the AuthorizationPolicy still admits only the caller's CIDRs there.
     for (const node of graph.nodes) {
       if (!this.isMeshed(node, meshed) || node.id === INGRESS_GATEWAY) continue;
-      const external = graph.incoming(node.id).filter((e) => graph.node(e.from).kind === "external");
+      const external = (incoming.get(node.id) ?? []).filter((e) => graph.node(e.from).kind === "external");
       if (external.length === 0) continue;
       const ports = [...new Set(external.flatMap((e) => e.ports.map((name) => {
         const p = node.ports.find((x) => x.name === name)!;
@@ -333,7 +337,7 @@ export class MeshComponent extends PlatformComponent {
         ...traffic,
         canary,
         node,
-        dependencies: graph.outgoing(node.id).map((e) => graph.node(e.to)).filter((d) => d.namespace !== ISTIO_NAMESPACE),
+        dependencies: (outgoing.get(node.id) ?? []).map((e) => graph.node(e.to)).filter((d) => d.namespace !== ISTIO_NAMESPACE),
         externalHost: (d) => externals.egressHost(node.namespace as string, d),
       });
     }
