@@ -7,8 +7,10 @@ import { FluentBitConfig, FluentBitSection, fluentBitConfigProblems, renderSecti
 /** The fluent-bit chart, and the Fluent Bit release it ships (its appVersion). */
 export const FLUENT_BIT_CHART_VERSION = "0.47.0";
 export const FLUENT_BIT_VERSION = "3.1.0";
-/** Port of Fluent Bit's HTTP server: metrics and health. */
-export const FLUENT_BIT_METRICS_PORT = 2020;
+/** Port of Fluent Bit's HTTP server: health (its own metrics API is not at /metrics). */
+export const FLUENT_BIT_HTTP_PORT = 2020;
+/** Port of the `prometheus_exporter` output, which serves Fluent Bit's own metrics at /metrics. */
+export const FLUENT_BIT_METRICS_PORT = 2021;
 /** Where the node's state lives: tail positions and the filesystem buffer survive pod restarts. */
 export const FLUENT_BIT_STATE_DIR = "/var/lib/fluent-bit";
 /** Where the Elasticsearch CA is mounted. */
@@ -30,7 +32,8 @@ export interface LogPipelineProps {
 /**
  * The pipeline: tail every container log on the node with the CRI multiline parser (positions in a DB on the node,
  * filesystem buffering), add Kubernetes metadata and lift JSON logs into fields under `app`, tag the environment,
- * and ship to Elasticsearch over verified TLS into one index per day, credentials from the environment.
+ * and ship to Elasticsearch over verified TLS into one index per day, credentials from the environment. Fluent Bit's
+ * own metrics go to a Prometheus endpoint at /metrics.
  */
 export function logPipeline(props: LogPipelineProps): FluentBitConfig {
   const section = (kind: FluentBitSection["kind"], properties: FluentBitSection["properties"]): FluentBitSection => ({ kind, properties });
@@ -43,7 +46,7 @@ export function logPipeline(props: LogPipelineProps): FluentBitConfig {
       ["Parsers_File", "/fluent-bit/etc/conf/custom_parsers.conf"],
       ["HTTP_Server", true],
       ["HTTP_Listen", "0.0.0.0"],
-      ["HTTP_Port", FLUENT_BIT_METRICS_PORT],
+      ["HTTP_Port", FLUENT_BIT_HTTP_PORT],
       ["Health_Check", true],
       ["storage.path", `${FLUENT_BIT_STATE_DIR}/buffer/`],
       ["storage.sync", "normal"],
@@ -65,6 +68,12 @@ export function logPipeline(props: LogPipelineProps): FluentBitConfig {
         ["Skip_Long_Lines", true],
         ["Refresh_Interval", 10],
         ["Rotate_Wait", 30],
+      ]),
+      section("INPUT", [
+        ["Name", "fluentbit_metrics"],
+        ["Alias", "self-metrics"],
+        ["Tag", "internal_metrics"],
+        ["Scrape_Interval", 15],
       ]),
     ],
     filters: [
@@ -110,6 +119,13 @@ export function logPipeline(props: LogPipelineProps): FluentBitConfig {
         ["Buffer_Size", "512KB"],
         ["Retry_Limit", false],
         ["storage.total_limit_size", "2G"],
+      ]),
+      section("OUTPUT", [
+        ["Name", "prometheus_exporter"],
+        ["Alias", "metrics"],
+        ["Match", "internal_metrics"],
+        ["Host", "0.0.0.0"],
+        ["Port", FLUENT_BIT_METRICS_PORT],
       ]),
     ],
     parsers: [],
@@ -213,7 +229,7 @@ export class FluentBit extends Construct {
         podAnnotations: { "sidecar.istio.io/inject": "false" },
         tolerations: [{ operator: "Exists" }],
         updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
-        metricsPort: FLUENT_BIT_METRICS_PORT,
+        metricsPort: FLUENT_BIT_HTTP_PORT,
         env: [
           { name: "ES_USER", valueFrom: { secretKeyRef: { name: props.credentials.username.name, key: props.credentials.username.key } } },
           { name: "ES_PASSWORD", valueFrom: { secretKeyRef: { name: props.credentials.password.name, key: props.credentials.password.key } } },

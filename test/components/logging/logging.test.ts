@@ -113,6 +113,9 @@ describe("LoggingComponent", () => {
       /Suppress_Type_Name +On\n/,
     ]) expect(out).toMatch(line);
     expect(values.config.service).toMatch(/Parsers_File +\/fluent-bit\/etc\/conf\/custom_parsers\.conf/);
+    // its own metrics at /metrics, where the metrics component scrapes
+    expect(values.config.inputs).toMatch(/Name +fluentbit_metrics\n    Alias +self-metrics\n    Tag +internal_metrics/);
+    expect(out).toMatch(/Name +prometheus_exporter\n    Alias +metrics\n    Match +internal_metrics\n    Host +0\.0\.0\.0\n    Port +2021\n/);
   });
 
   it("emits a pipeline in which every filter and output is reached and every parser exists", () => {
@@ -122,7 +125,7 @@ describe("LoggingComponent", () => {
   it("declares its traffic: Fluent Bit to Elasticsearch and to the API server, Prometheus may scrape its metrics port", () => {
     const { platform, objects } = build(dev);
     expect(platform.graph.outgoing(FLUENT_BIT_NODE).map((e) => e.to)).toEqual(["elasticsearch", "kube-apiserver"]);
-    expect(platform.graph.node(FLUENT_BIT_NODE).ports).toEqual([{ name: "http-metrics", port: 2020, protocol: "http", metrics: true }]);
+    expect(platform.graph.node(FLUENT_BIT_NODE).ports).toEqual([{ name: "http-metrics", port: 2021, protocol: "http", metrics: true }]);
     const policy = findOne(objects, "NetworkPolicy", "allow-fluent-bit", "logging");
     expect(policy.spec.egress).toHaveLength(2);
   });
