@@ -43,7 +43,12 @@ export function pubsubSpec(broker: PubSubBroker, redis: RedisConnection | undefi
       literal("concurrency", "16"),
     ];
     if (str("REDIS_USERNAME")) metadata.splice(1, 0, literal("redisUsername", str("REDIS_USERNAME")!));
-    if (failover) metadata.push(literal("failover", "true"), literal("sentinelMasterName", str("REDIS_MASTER_NAME")!));
+    if (failover) {
+      metadata.push(literal("failover", "true"), literal("sentinelMasterName", str("REDIS_MASTER_NAME")!));
+      // the platform's sentinels authenticate clients with the same ACL user
+      if (str("REDIS_USERNAME")) metadata.push(literal("sentinelUsername", str("REDIS_USERNAME")!));
+      metadata.push(secretRef("sentinelPassword", redis.REDIS_PASSWORD, "REDIS_PASSWORD"));
+    }
     return { type: "pubsub.redis", metadata };
   }
   if (!kafkaSecret) throw new Error("events: the Kafka broker needs its credentials Secret");

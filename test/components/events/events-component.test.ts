@@ -44,6 +44,8 @@ describe("pub/sub per tier", () => {
     expect(m.failover).toBe("true");
     expect(m.sentinelMasterName).toBe("stratum");
     expect(m.redisPassword).toEqual({ name: "redis-user-app-apps", key: "password" });
+    expect(m.sentinelUsername).toBe("app");
+    expect(m.sentinelPassword).toEqual({ name: "redis-user-app-apps", key: "password" });
     expect(m.maxLenApprox).toBe("10000");
     expect(JSON.stringify(own.filter((o) => o.kind === "Component"))).not.toMatch(/"password":"[^"]/);
   });
