@@ -15,6 +15,19 @@ export const COLLECTOR_METRICS_PORT = 8888;
 /** Port of the `health_check` extension, which the operator turns into liveness and readiness probes. */
 export const COLLECTOR_HEALTH_PORT = 13133;
 
+const UNITS: Record<string, number> = { "": 1, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+
+/**
+ * GOMEMLIMIT for a memory limit: 80% of it, in MiB, so that the Go runtime collects garbage before the kernel kills
+ * the pod, in step with the memory limiter's 80% limit.
+ */
+export function goMemLimit(memoryLimit: string): string {
+  const m = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/.exec(memoryLimit);
+  if (!m) throw new Error(`memory limit ${JSON.stringify(memoryLimit)} is not a quantity such as 512Mi`);
+  const bytes = Number(m[1]) * UNITS[m[2] ?? ""];
+  return `${Math.floor((bytes * 0.8) / 2 ** 20)}MiB`;
+}
+
 /** Props of one managed collector. */
 export interface OtelCollectorProps {
   /** Name of the custom resource; the operator names its Service `<name>-collector`. */
@@ -98,6 +111,7 @@ export class OtelCollector extends Construct {
         mode: otel.OpenTelemetryCollectorV1Beta1SpecMode.DEPLOYMENT,
         image,
         replicas: props.replicas,
+        env: [{ name: "GOMEMLIMIT", value: goMemLimit(props.resources.limits.memory) }],
         resources: {
           requests: { cpu: Q.fromString(props.resources.requests.cpu), memory: Q.fromString(props.resources.requests.memory) },
           limits: { cpu: R.fromString(props.resources.limits.cpu), memory: R.fromString(props.resources.limits.memory) },

@@ -1,6 +1,6 @@
 import { Testing } from "cdk8s";
 import { CollectorConfig, collectorConfigProblems } from "../../../components/tracing/collector-config";
-import { OtelCollector } from "../../../components/tracing/collector";
+import { goMemLimit, OtelCollector } from "../../../components/tracing/collector";
 import { gatewayConfig, samplerConfig } from "../../../components/tracing/tracing";
 
 const base: CollectorConfig = {
@@ -89,5 +89,17 @@ describe("collectorConfigProblems", () => {
           config: withPipeline({ exporters: ["debug"] }),
         }),
     ).toThrow("test/Broken: service.pipelines.traces.exporters: 'debug' is not defined in exporters or connectors (defined: otlp_grpc/jaeger); exporters: 'otlp_grpc/jaeger' is defined but no pipeline uses it");
+  });
+});
+
+describe("goMemLimit", () => {
+  it("is 80% of the memory limit in MiB", () => {
+    expect(goMemLimit("1Gi")).toBe("819MiB");
+    expect(goMemLimit("256Mi")).toBe("204MiB");
+    expect(goMemLimit("1G")).toBe("762MiB");
+  });
+
+  it("refuses what is not a memory quantity", () => {
+    expect(() => goMemLimit("lots")).toThrow('memory limit "lots" is not a quantity such as 512Mi');
   });
 });

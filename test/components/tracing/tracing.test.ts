@@ -54,6 +54,8 @@ describe("TracingComponent", () => {
     expect(collectorCr(objects, "otel").spec.replicas).toBe(prod.sizing.tracing.collector.replicas);
     expect(collectorCr(objects, "otel-sampler").spec.replicas).toBe(prod.sizing.tracing.sampler.replicas);
     expect(collectorCr(objects, "otel-sampler").spec.resources).toEqual(prod.sizing.tracing.sampler.resources);
+    expect(collectorCr(objects, "otel-sampler").spec.env).toEqual([{ name: "GOMEMLIMIT", value: "819MiB" }]);
+    expect(collectorCr(objects, "otel").spec.env).toEqual([{ name: "GOMEMLIMIT", value: "409MiB" }]);
     const when = (m: string) => (m === "hard" ? "DoNotSchedule" : "ScheduleAnyway");
     expect(collectorCr(objects, "otel").spec.topologySpreadConstraints.map((c: any) => [c.topologyKey, c.whenUnsatisfiable])).toEqual([
       ["topology.kubernetes.io/zone", when(prod.ha.zoneSpread)],
