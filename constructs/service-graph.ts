@@ -74,6 +74,9 @@ const PORT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export class ServiceGraph {
   private readonly nodeMap = new Map<string, GraphNodeProps>();
   private readonly edgeList: GraphEdge[] = [];
+  private readonly edgeKeys = new Set<string>();
+  /** Sorted edges and per-node indexes, rebuilt lazily after the edge list changes. */
+  private index?: { sorted: GraphEdge[]; incoming: Map<string, GraphEdge[]>; outgoing: Map<string, GraphEdge[]> };
   private readonly pending: Array<{ from: string; to: string; ports?: ReadonlyArray<string> }> = [];
 
   /** Adds a node; ids are unique and ports are checked. */
@@ -136,8 +139,11 @@ export class ServiceGraph {
       const bad = ports.filter((x) => !to.ports.some((y) => y.name === x));
       if (bad.length) { problems.push(`'${p.from}' consumes '${p.to}' on unknown port(s) ${bad.join(", ")}; '${p.to}' exposes: ${to.ports.map((x) => x.name).join(", ")}`); continue; }
       if (ports.length === 0) { problems.push(`'${p.from}' consumes '${p.to}', which exposes no consumable port`); continue; }
-      if (this.edgeList.some((e) => e.from === p.from && e.to === p.to)) { problems.push(`'${p.from}' consumes '${p.to}' twice`); continue; }
+      const key = `${p.from}\u0000${p.to}`;
+      if (this.edgeKeys.has(key)) { problems.push(`'${p.from}' consumes '${p.to}' twice`); continue; }
+      this.edgeKeys.add(key);
       this.edgeList.push({ from: p.from, to: p.to, ports: [...ports] });
+      this.index = undefined;
     }
     if (problems.length) throw new Error(`service graph:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     return this.edges;
@@ -145,17 +151,33 @@ export class ServiceGraph {
 
   /** Resolved edges, sorted by (from, to). */
   get edges(): GraphEdge[] {
-    return [...this.edgeList].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+    return [...this.indexed().sorted];
+  }
+
+  private indexed(): NonNullable<ServiceGraph["index"]> {
+    if (!this.index) {
+      const sorted = [...this.edgeList].sort((a, b) => a.from.localeCompare(b.from) || a.to.localeCompare(b.to));
+      const incoming = new Map<string, GraphEdge[]>();
+      const outgoing = new Map<string, GraphEdge[]>();
+      for (const e of sorted) {
+        if (!incoming.has(e.to)) incoming.set(e.to, []);
+        if (!outgoing.has(e.from)) outgoing.set(e.from, []);
+        incoming.get(e.to)!.push(e);
+        outgoing.get(e.from)!.push(e);
+      }
+      this.index = { sorted, incoming, outgoing };
+    }
+    return this.index;
   }
 
   /** Edges that end at a node. */
   incoming(id: string): GraphEdge[] {
-    return this.edges.filter((e) => e.to === id);
+    return [...(this.indexed().incoming.get(id) ?? [])];
   }
 
   /** Edges that start at a node. */
   outgoing(id: string): GraphEdge[] {
-    return this.edges.filter((e) => e.from === id);
+    return [...(this.indexed().outgoing.get(id) ?? [])];
   }
 
   /**

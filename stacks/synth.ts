@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import * as YAML from "yaml";
 import { formatFinding, runPolicies } from "../policies/engine";
 import { DEFAULT_RULES } from "../policies/rules";
 import { K8sObject, PolicyReport, PolicyRule } from "../policies/types";
 import { Environment } from "./environments/environment";
+import { toYaml } from "./yaml-writer";
 import { GitOpsFile, gitopsFiles } from "./gitops";
 import { Platform } from "./platform";
 import { buildPlatform, BuildOptions } from "./stratum";
@@ -51,22 +51,12 @@ export function sortObjects(objects: ReadonlyArray<K8sObject>): K8sObject[] {
   );
 }
 
-/** Plain scalars that YAML 1.1 parsers give a meaning of their own (`=` is the "value" key, `<<` a merge). */
-const YAML11_SPECIAL = /^(=|<<|~)$/;
-
-/** YAML as kubectl reads it: YAML 1.1 quoting, so that `yes`, `on` or `=` stay strings; no line folding. */
+/**
+ * YAML as kubectl and Argo CD read it: strings that YAML 1.1 would take for something else (`yes`, `on`, `1.10`,
+ * `=`) are quoted, multi-line text is a literal block, no line folding (see `yaml-writer.ts`).
+ */
 export function renderYaml(objects: ReadonlyArray<K8sObject>): string {
-  return objects
-    .map((o) => {
-      const doc = new YAML.Document(o, { version: "1.1", aliasDuplicateObjects: false });
-      YAML.visit(doc, {
-        Scalar(_key, node) {
-          if (typeof node.value === "string" && YAML11_SPECIAL.test(node.value)) node.type = "QUOTE_DOUBLE";
-        },
-      });
-      return doc.toString({ lineWidth: 0 });
-    })
-    .join("---\n");
+  return objects.map((o) => toYaml(o as Record<string, unknown>)).join("---\n");
 }
 
 function objectKey(o: K8sObject): string {

@@ -90,3 +90,24 @@ describe("synth output", () => {
     expect(yaml).toContain('c: "1.10"');
   });
 });
+
+describe("written YAML", () => {
+  it.each(Object.keys(ENVIRONMENTS))("reads back, under YAML 1.1 and 1.2, as exactly the objects of %s", (name) => {
+    const YAML = require("yaml") as typeof import("yaml");
+    const { files } = synthEnvironment(ENVIRONMENTS[name]);
+    for (const f of files) {
+      const text = renderYaml(f.objects);
+      const expected = JSON.parse(JSON.stringify(f.objects));
+      for (const version of ["1.1", "1.2"] as const) {
+        const docs = YAML.parseAllDocuments(text, { version });
+        for (const d of docs) expect(d.errors).toEqual([]);
+        expect(docs.map((d) => d.toJS())).toEqual(expected);
+      }
+    }
+  });
+
+  it("keeps multi-line text readable as literal blocks", () => {
+    const yaml = renderYaml([{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, data: { "redis.conf": "appendonly yes\nappendfsync everysec\n" } }]);
+    expect(yaml).toContain("redis.conf: |\n    appendonly yes\n    appendfsync everysec\n");
+  });
+});
