@@ -6,6 +6,7 @@ import { buildPlatform } from "./stratum";
 const USAGE = `usage: stratum-graph [--env NAME] [--out FILE] [--config FILE]
   --env NAME     environment (default: dev; one of ${ENVIRONMENT_NAMES.join(", ")})
   --out FILE     write a Markdown page with the Mermaid diagram (default: print the diagram)
+  --readme FILE  also replace the Mermaid flowchart in FILE (the README's "Service graph" section)
   --config FILE  overrides file (default: stratum.config.yaml, optional)`;
 
 /** The service graph of one environment as a Markdown page with a Mermaid diagram and the edge table. */
@@ -33,6 +34,7 @@ function main(argv: string[]): number {
   let env = "dev";
   let out: string | undefined;
   let config = "stratum.config.yaml";
+  let readme: string | undefined;
   try {
     for (let i = 0; i < argv.length; i++) {
       const a = argv[i];
@@ -44,10 +46,19 @@ function main(argv: string[]): number {
       if (a === "--env") env = value();
       else if (a === "--out") out = value();
       else if (a === "--config") config = value();
+      else if (a === "--readme") readme = value();
       else if (a === "--help" || a === "-h") { console.log(USAGE); return 0; }
       else throw new ConfigError("arguments", [`unknown argument ${JSON.stringify(a)}\n${USAGE}`]);
     }
     const page = graphPage(env, config);
+    if (readme) {
+      // the README shows the same diagram inside its "Service graph" section
+      const diagram = /```mermaid\n[\s\S]*?```\n/.exec(page)![0];
+      const text = fs.readFileSync(readme, "utf8");
+      const updated = text.replace(/```mermaid\nflowchart LR\n[\s\S]*?```\n/, () => diagram);
+      if (updated === text && !text.includes(diagram)) throw new Error(`${readme}: no Mermaid flowchart block to update`);
+      fs.writeFileSync(readme, updated);
+    }
     if (out) {
       fs.mkdirSync(path.dirname(out), { recursive: true });
       fs.writeFileSync(out, page);
