@@ -1,4 +1,4 @@
-import { SYNC_WAVE } from "../../constructs/helm-addon";
+import { customResourceAnnotations } from "../../constructs/sync";
 import { recommendedLabels } from "../../constructs/labels";
 import { GraphNodeProps } from "../../constructs/service-graph";
 import { SyncWave } from "../component";
@@ -43,11 +43,7 @@ export function istioMetadata(name: string, namespace: string, component: string
     name,
     namespace,
     labels: recommendedLabels({ name, component, instance: `${namespace}-${name}` }),
-    annotations: {
-      [SYNC_WAVE]: String(SyncWave.CUSTOM_RESOURCES),
-      "argocd.argoproj.io/sync-options": "SkipDryRunOnMissingResource=true",
-      ...annotations,
-    },
+    annotations: { ...customResourceAnnotations(SyncWave.CUSTOM_RESOURCES), ...annotations },
   };
 }
 

@@ -204,10 +204,6 @@ export class MeshComponent extends PlatformComponent {
     });
     graph.addNode({ id: PUBLIC_CLIENTS, kind: "external", cidrs: ["0.0.0.0/0"], ports: [] });
     graph.connect(PUBLIC_CLIENTS, INGRESS_GATEWAY, ["http2", "https", "status-port"]);
-    if (!graph.has(KUBE_APISERVER)) {
-      const api = env.network.apiServer;
-      graph.addNode({ id: KUBE_APISERVER, kind: "external", cidrs: [...api.cidrs], ports: [{ name: "https", port: api.port, protocol: "tls" }] });
-    }
     // istiod watches the API; the API server calls istiod's injection and validation webhooks.
     graph.connect(ISTIOD, KUBE_APISERVER);
     graph.connect(KUBE_APISERVER, ISTIOD, ["https-webhook"]);

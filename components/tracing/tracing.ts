@@ -1,6 +1,6 @@
 import { ApiObject } from "cdk8s";
 import { Construct } from "constructs";
-import { SYNC_WAVE } from "../../constructs/helm-addon";
+import { customResourceAnnotations } from "../../constructs/sync";
 import { ServicePort } from "../../constructs/service-graph";
 import { PlatformComponent, PlatformContext, SyncWave } from "../component";
 import { ElasticsearchComponent } from "../elasticsearch";
@@ -29,7 +29,6 @@ const KUBE_APISERVER_NODE = "kube-apiserver";
 /** Components that send spans when they exist, besides every business service. */
 export const DEFAULT_TRACED_COMPONENTS: ReadonlyArray<string> = ["istio-ingressgateway", "gateway", "event-processor", "task-orchestrator"];
 /** Annotation ArgoCD reads to skip the dry run of a custom resource whose CRD its operator installs in the same sync. */
-const SYNC_OPTIONS = "argocd.argoproj.io/sync-options";
 
 /** Where spans are sent: the OTLP endpoints of the gateway collector. */
 export interface TracingEndpoint {
@@ -212,8 +211,7 @@ export class TracingComponent extends PlatformComponent {
 
 /** Custom resources sync after their operators, and ArgoCD skips their dry run while the CRD is not there yet. */
 function afterOperators(obj: ApiObject): void {
-  obj.metadata.addAnnotation(SYNC_WAVE, String(SyncWave.CUSTOM_RESOURCES));
-  obj.metadata.addAnnotation(SYNC_OPTIONS, "SkipDryRunOnMissingResource=true");
+  for (const [k, v] of Object.entries(customResourceAnnotations(SyncWave.CUSTOM_RESOURCES))) obj.metadata.addAnnotation(k, v);
 }
 
 const HEALTH_CHECK = { health_check: { endpoint: `0.0.0.0:${COLLECTOR_HEALTH_PORT}` } };
