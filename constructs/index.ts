@@ -10,3 +10,4 @@ export * from "./runtime-asset";
 export * from "./secret-ref";
 export * from "./irsa";
 export * from "./sync";
+export * from "./chart-pods";

@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { HelmAddon } from "../../constructs/helm-addon";
 import { PlatformComponent, PlatformContext, SyncWave } from "../component";
 import type { BusinessService } from "../services";
-import { chartPods } from "../security/chart-node";
+import { chartPods } from "../../constructs/chart-pods";
 import { ReleaseAnalysis } from "./analysis";
 
 /**

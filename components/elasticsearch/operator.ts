@@ -1,3 +1,4 @@
+import { chartPods } from "../../constructs/chart-pods";
 import { Construct } from "constructs";
 import { HelmAddon } from "../../constructs/helm-addon";
 import { GraphNodeProps } from "../../constructs/service-graph";
@@ -65,15 +66,15 @@ export class EckOperator extends Construct {
         config: { setDefaultSecurityContext: true, metricsPort: 0, validateStorageClass: true },
       },
     });
-    this.graphNode = context.graph.addNode({
+    this.graphNode = context.graph.addNode(chartPods({
       id: ECK_OPERATOR_NODE,
-      kind: "component",
       namespace,
+      name: ECK_OPERATOR_NAME,
+      instance: ECK_OPERATOR_NAME,
       serviceAccount: ECK_OPERATOR_NAME,
-      selector: { "app.kubernetes.io/name": ECK_OPERATOR_NAME, "app.kubernetes.io/instance": ECK_OPERATOR_NAME },
       ports: [{ name: "https-webhook", port: 443, targetPort: 9443, protocol: "tls" }],
       scope: this,
-    });
+    }));
     context.graph.connect(ECK_OPERATOR_NODE, "kube-apiserver");
     // validating webhook for Elasticsearch and Kibana resources
     context.graph.connect("kube-apiserver", ECK_OPERATOR_NODE, ["https-webhook"]);

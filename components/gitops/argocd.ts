@@ -2,7 +2,7 @@ import { Construct } from "constructs";
 import { ARGOCD_NAMESPACE, HelmAddon } from "../../constructs/helm-addon";
 import type { WorkloadSizing } from "../../stacks/environments/environment";
 import { PlatformContext, SyncWave } from "../component";
-import { chartPods, INTERNET_HTTPS } from "../security/chart-node";
+import { chartPods, INTERNET_HTTPS } from "../../constructs/chart-pods";
 
 /**
  * The argo-cd chart and the Argo CD version it runs. The last chart of the 2.14 line (7.9.1) ships v2.14.11; the image

@@ -4,6 +4,7 @@ import { IamStatement, IRSA_ANNOTATION } from "../../constructs/irsa";
 import { SecretKeyRef } from "../../constructs/secret-ref";
 import { EnvValue, GraphNodeProps } from "../../constructs/service-graph";
 import type { Resources } from "../../stacks/environments/environment";
+import { PRIVATE_RANGES } from "../../constructs/chart-pods";
 import { PlatformComponent, PlatformContext, SyncWave } from "../component";
 import { InClusterS3Store } from "./in-cluster-store";
 import { Bucket, BUCKET_PURPOSES, BucketEncryption, BucketPurpose, lifecycleProblems, lifecycleRules } from "./bucket";
@@ -11,7 +12,7 @@ import { Bucket, BUCKET_PURPOSES, BucketEncryption, BucketPurpose, lifecycleProb
 /** Graph id of object storage (agreed across components). */
 export const OBJECT_STORAGE_NODE = "object-storage";
 /** The private ranges of the cluster and its VPC, never counted as "the S3 endpoint". */
-export const PRIVATE_CIDRS: ReadonlyArray<string> = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+export const PRIVATE_CIDRS: ReadonlyArray<string> = PRIVATE_RANGES;
 
 /** Props of the object-storage component. */
 export interface ObjectStorageProps {

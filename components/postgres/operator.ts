@@ -1,3 +1,4 @@
+import { chartPods } from "../../constructs/chart-pods";
 import { Construct } from "constructs";
 import { HelmAddon } from "../../constructs/helm-addon";
 import { GraphNodeProps } from "../../constructs/service-graph";
@@ -57,18 +58,18 @@ export class CloudNativePgOperator extends Construct {
         podAnnotations: { ...NO_SIDECAR },
       },
     });
-    this.graphNode = context.graph.addNode({
+    this.graphNode = context.graph.addNode(chartPods({
       id: CNPG_OPERATOR_NODE,
-      kind: "component",
       namespace,
+      name: "cloudnative-pg",
+      instance: "cloudnative-pg",
       serviceAccount: CNPG_OPERATOR_NAME,
-      selector: { "app.kubernetes.io/name": "cloudnative-pg", "app.kubernetes.io/instance": "cloudnative-pg" },
       ports: [
         { name: "https-webhook", port: 443, targetPort: 9443, protocol: "tls" },
         { name: "http-metrics", port: 8080, protocol: "http", metrics: true },
       ],
       scope: this,
-    });
+    }));
     context.graph.connect(CNPG_OPERATOR_NODE, "kube-apiserver");
     // admission webhooks: the API server calls the operator to default and validate clusters and poolers
     context.graph.connect("kube-apiserver", CNPG_OPERATOR_NODE, ["https-webhook"]);

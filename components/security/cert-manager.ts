@@ -8,7 +8,7 @@ import { kubeName } from "../../constructs/names";
 import { customResourceAnnotations } from "../../constructs/sync";
 import type { WorkloadSizing } from "../../stacks/environments/environment";
 import { PlatformContext, SyncWave } from "../component";
-import { chartPods, INTERNET_HTTPS } from "./chart-node";
+import { chartPods, INTERNET_HTTPS } from "../../constructs/chart-pods";
 
 /** cert-manager chart, pinned to the app version of the CRDs the platform is validated against. */
 export const CERT_MANAGER_CHART = { repoURL: "https://charts.jetstack.io", chart: "cert-manager", version: "v1.16.5" } as const;

@@ -9,7 +9,7 @@ import { SecretRequirement } from "../../constructs/secret-ref";
 import { customResourceAnnotations } from "../../constructs/sync";
 import type { WorkloadSizing } from "../../stacks/environments/environment";
 import { PlatformContext, SyncWave } from "../component";
-import { chartPods, INTERNET_HTTPS } from "./chart-node";
+import { chartPods, INTERNET_HTTPS } from "../../constructs/chart-pods";
 
 /** External Secrets Operator chart, pinned to the app version of the CRDs the platform is validated against. */
 export const EXTERNAL_SECRETS_CHART = { repoURL: "https://charts.external-secrets.io", chart: "external-secrets", version: "0.13.0" } as const;

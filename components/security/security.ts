@@ -1,7 +1,7 @@
 import { Construct } from "constructs";
 import { PlatformComponent, PlatformContext, SyncWave } from "../component";
 import { CertificateRequest, CertManager, TlsCertificate } from "./cert-manager";
-import { INTERNET_HTTPS, PRIVATE_RANGES } from "./chart-node";
+import { INTERNET_HTTPS, PRIVATE_RANGES } from "../../constructs/chart-pods";
 import { ExternalSecrets } from "./external-secrets";
 
 /** Props of the security component. */
@@ -28,7 +28,8 @@ export class SecurityComponent extends PlatformComponent {
       id: INTERNET_HTTPS,
       kind: "external",
       cidrs: ["0.0.0.0/0"],
-      exceptCidrs: [...new Set([...PRIVATE_RANGES, env.network.vpcCidr])].filter((c, _, all) => c === env.network.vpcCidr ? !all.some((p) => p !== c && contains(p, c)) : true),
+      // the VPC is excluded too, unless a private range already covers it
+      exceptCidrs: PRIVATE_RANGES.some((r) => contains(r, env.network.vpcCidr)) ? [...PRIVATE_RANGES] : [...PRIVATE_RANGES, env.network.vpcCidr],
       ports: [{ name: "https", port: 443, protocol: "tls" }],
     });
     const sizing = env.sizing.operators;

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { GraphNodeProps, ServicePort } from "../../constructs/service-graph";
+import { GraphNodeProps, ServicePort } from "./service-graph";
 
 /** Props of the graph node of pods a Helm chart runs (selected by the chart's own labels). */
 export interface ChartPodsProps {
