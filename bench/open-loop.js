@@ -1,0 +1,130 @@
+// Open-loop HTTP load at a fixed rate, for latency at a given load.
+//
+// autocannon's rate option sends at full speed until the second's quota is used and then waits for the next second,
+// so "half load" there is full load for half of each second, and its latencies have millisecond resolution. Here
+// request i is due at start + i / rate whether or not earlier ones have answered (no coordinated omission: a new
+// connection is opened rather than waiting for a busy one, so a stall shows up in the percentiles), arrivals are
+// spread over the second (timers fire about every millisecond, so at most rate/1000 requests leave together), and
+// latencies are kept in microseconds. Latency counts from when the request was written, or from when it was due if it
+// had to wait for a connection; a timer that fires late delays the sending, which is the generator's lateness and
+// not the server's.
+//
+// The generator shares the machine with what it measures, so it is kept cheap: each keep-alive connection sends one
+// pre-serialised GET at a time and reads only the status line and Content-Length of the answer. Answers without a
+// Content-Length (chunked) are refused as errors: the benchmark's upstream always sends one.
+const net = require("node:net");
+
+const now = () => Number(process.hrtime.bigint()) / 1e3; // µs
+const HEADER_END = Buffer.from("\r\n\r\n");
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** One keep-alive connection that carries one request at a time. */
+class Connection {
+  constructor(host, port, onAnswer, onBroken) {
+    this.busy = false;
+    this.buf = Buffer.alloc(0);
+    this.need = -1; // bytes of body still to skip, -1 while reading the head
+    this.socket = net.connect({ host, port, noDelay: true });
+    this.socket.on("data", (chunk) => this.read(chunk));
+    this.socket.on("error", () => undefined);
+    this.socket.on("close", () => onBroken(this));
+    this.onAnswer = onAnswer;
+  }
+
+  send(request, due) {
+    this.busy = true;
+    this.due = due;
+    this.socket.write(request);
+  }
+
+  read(chunk) {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    for (;;) {
+      if (this.need < 0) {
+        const end = this.buf.indexOf(HEADER_END);
+        if (end < 0) return;
+        const head = this.buf.toString("latin1", 0, end);
+        const status = Number(head.slice(9, 12));
+        const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+        if (!m) {
+          this.socket.destroy();
+          return;
+        }
+        this.status = status;
+        this.need = Number(m[1]);
+        this.buf = this.buf.subarray(end + 4);
+      }
+      if (this.buf.length < this.need) return;
+      this.buf = this.buf.subarray(this.need);
+      this.need = -1;
+      this.busy = false;
+      this.onAnswer(this, this.status, this.due);
+    }
+  }
+}
+
+/**
+ * Sends `rate` GET requests per second for `seconds` to `url` over keep-alive connections (opened as needed, at most
+ * `maxConnections`; beyond that, requests wait, and the wait counts). Resolves with the count, errors and latency
+ * percentiles in milliseconds.
+ */
+function openLoop({ url, headers = {}, rate, seconds, maxConnections = 256 }) {
+  const target = new URL(url);
+  const lines = [`GET ${target.pathname}${target.search} HTTP/1.1`, `host: ${target.host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  const request = Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1");
+  const total = Math.max(1, Math.round(rate * seconds));
+  const interval = 1e6 / rate;
+  const latencies = new Float64Array(total);
+  const idle = [];
+  const all = new Set();
+  const waiting = []; // due times of requests that found no free connection
+  let sent = 0;
+  let done = 0;
+  let errors = 0;
+  return new Promise((resolve) => {
+    const start = now();
+    const record = (due, ok) => {
+      if (!ok) errors++;
+      latencies[done++] = now() - due;
+      if (done === total) {
+        for (const c of all) c.socket.destroy();
+        const sorted = Float64Array.from(latencies).sort();
+        const ms = (p) => percentile(sorted, p) / 1e3;
+        resolve({ requests: done, errors, connections: all.size, seconds: (now() - start) / 1e6, p50: ms(50), p90: ms(90), p99: ms(99), p999: ms(99.9), max: ms(100) });
+      }
+    };
+    const onAnswer = (c, status, due) => {
+      record(due, status < 400);
+      if (waiting.length) c.send(request, waiting.shift());
+      else idle.push(c);
+    };
+    const onBroken = (c) => {
+      all.delete(c);
+      const i = idle.indexOf(c);
+      if (i >= 0) idle.splice(i, 1);
+      if (c.busy) record(c.due, false);
+      if (waiting.length && done < total) dispatch(waiting.shift());
+    };
+    function dispatch(due) {
+      const c = idle.pop() ?? (all.size < maxConnections ? new Connection(target.hostname, Number(target.port), onAnswer, onBroken) : undefined);
+      if (!c) return waiting.push(due);
+      all.add(c);
+      c.send(request, due);
+    }
+    const tick = () => {
+      const t = now();
+      while (sent < total && start + sent * interval <= t) {
+        dispatch(t);
+        sent++;
+      }
+      if (sent < total) setTimeout(tick, Math.max(0, (start + sent * interval - now()) / 1e3));
+    };
+    tick();
+  });
+}
+
+module.exports = { openLoop };
