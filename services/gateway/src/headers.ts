@@ -7,13 +7,13 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-authenticate", "p
 
 /** Copies headers without the hop-by-hop ones, including those the Connection header names. */
 export function stripHopByHop(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const named = new Set<string>();
   const conn = headers.connection;
-  if (conn) for (const t of String(conn).split(",")) named.add(t.trim().toLowerCase());
+  // most requests name nothing beyond keep-alive/close, so the set is built only when the header is there
+  const named = conn ? new Set(String(conn).split(",").map((t) => t.trim().toLowerCase())) : undefined;
   const out: OutgoingHttpHeaders = {};
   for (const k in headers) {
     const v = headers[k];
-    if (v === undefined || HOP_BY_HOP.has(k) || named.has(k)) continue;
+    if (v === undefined || HOP_BY_HOP.has(k) || named?.has(k)) continue;
     out[k] = v;
   }
   return out;

@@ -20,10 +20,12 @@ export class GatewayMetrics {
   readonly rateLimited = new Counter({ name: "gateway_rate_limited_total", help: "Requests rejected by a rate limit, by kind of limit (ip, user, service, backend).", labelNames: ["kind"], registers: [this.registry] });
   readonly jwtFailures = new Counter({ name: "gateway_jwt_failures_total", help: "Refused tokens by reason.", labelNames: ["reason"], registers: [this.registry] });
   readonly upstreamErrors = new Counter({ name: "gateway_upstream_errors_total", help: "Upstream failures by service and kind (timeout, connect, status).", labelNames: ["upstream", "kind"], registers: [this.registry] });
-  readonly inflight = new Gauge({ name: "gateway_inflight_requests", help: "Requests being proxied.", registers: [this.registry] });
+  readonly inflight: Gauge;
   readonly websockets = new Gauge({ name: "gateway_websocket_connections", help: "Open proxied WebSocket connections.", registers: [this.registry] });
 
-  constructor() {
+  /** `inflight` reports the requests being proxied when scraped, so the hot path does not touch the gauge. */
+  constructor(inflight: () => number = () => 0) {
+    this.inflight = new Gauge({ name: "gateway_inflight_requests", help: "Requests being proxied.", registers: [this.registry], collect() { this.set(inflight()); } });
     collectDefaultMetrics({ register: this.registry });
   }
 

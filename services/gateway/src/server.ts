@@ -39,7 +39,7 @@ export interface GatewayOptions {
  * streamed to the upstream with per-route timeout and header transforms.
  */
 export class Gateway {
-  readonly metrics = new GatewayMetrics();
+  readonly metrics = new GatewayMetrics(() => this.inflight);
   private readonly server: http.Server;
   private readonly metricsServer: http.Server;
   private readonly verifier?: JwtVerifier;
@@ -303,11 +303,9 @@ export class Gateway {
     const method = METHODS.has(req.method ?? "") ? (req.method as string) : "OTHER";
     let routeLabel = "none";
     this.inflight++;
-    this.metrics.inflight.inc();
     res.once("close", () => {
       this.metrics.requests.inc({ route: routeLabel, method, status: String(res.statusCode) });
       this.metrics.duration.observe({ route: routeLabel }, Number(process.hrtime.bigint() - started) / 1e9);
-      this.metrics.inflight.dec();
       if (this.options.accessLog ?? true) {
         log("info", "request", { request_id: id, method: req.method, path: target?.path, route: routeLabel, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 });
       }
@@ -362,23 +360,14 @@ export class Gateway {
       upstream.destroy();
       this.sendJson(res, 504, { error: "upstream_timeout", message: `upstream ${route.service} did not answer within ${route.timeoutMs}ms`, request_id: id });
     }, route.timeoutMs);
-    let received = 0;
-    req.on("data", (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > route.maxBodyBytes) {
-        clearTimeout(timer);
-        settle("release");
-        upstream.destroy();
-        req.pause();
-        res.setHeader("connection", "close");
-        this.sendJson(res, 413, { error: "payload_too_large", message: `request body exceeds ${route.maxBodyBytes} bytes`, request_id: id });
-        return;
-      }
-      if (settled && upstream.destroyed) return;
-      if (!upstream.write(chunk)) req.pause();
-    });
-    upstream.on("drain", () => req.resume());
-    req.on("end", () => upstream.end());
+    // A request without Content-Length or Transfer-Encoding has no body (RFC 9112 6.3): it is sent upstream at once,
+    // without waiting a turn of the event loop for the end of a body that cannot come.
+    if (declared === undefined && req.headers["transfer-encoding"] === undefined) {
+      upstream.end();
+      req.resume();
+    } else {
+      this.streamBody(req, res, route, upstream, timer, settle, id);
+    }
     res.on("close", () => {
       if (!res.writableFinished) {
         clearTimeout(timer);
@@ -418,6 +407,27 @@ export class Gateway {
       up.on("error", () => res.destroy());
       up.pipe(res);
     });
+  }
+
+  /** Streams a request body upstream with back-pressure, refusing it with 413 once it passes the route's limit. */
+  private streamBody(req: http.IncomingMessage, res: http.ServerResponse, route: Route, upstream: http.ClientRequest, timer: NodeJS.Timeout, settle: (outcome: "release") => void, id: string): void {
+    let received = 0;
+    req.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > route.maxBodyBytes) {
+        clearTimeout(timer);
+        settle("release");
+        upstream.destroy();
+        req.pause();
+        res.setHeader("connection", "close");
+        this.sendJson(res, 413, { error: "payload_too_large", message: `request body exceeds ${route.maxBodyBytes} bytes`, request_id: id });
+        return;
+      }
+      if (upstream.destroyed) return;
+      if (!upstream.write(chunk)) req.pause();
+    });
+    upstream.on("drain", () => req.resume());
+    req.on("end", () => upstream.end());
   }
 
   private handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
