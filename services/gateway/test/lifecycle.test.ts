@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import * as path from "node:path";
-import { cleanTmp, request, sleep, startGateway, startUpstream, writeConfig } from "./support";
+import { cleanTmp, metricValue, request, sleep, startGateway, startUpstream, writeConfig } from "./support";
 
 afterAll(cleanTmp);
 
@@ -11,6 +11,8 @@ describe("gateway lifecycle", () => {
     try {
       const inflight = request(`${gw.url}/work`);
       await sleep(150);
+      const during = (await request(`http://127.0.0.1:${gw.metricsPort}/metrics`)).body;
+      expect(metricValue(during, "gateway_inflight_requests")).toBe(1);
       gw.child.kill("SIGTERM");
       await sleep(100);
       const ready = await request(`http://127.0.0.1:${gw.metricsPort}/readyz`).catch(() => undefined);
