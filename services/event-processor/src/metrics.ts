@@ -17,6 +17,7 @@ export class ProcessorMetrics {
   readonly retries: Counter<"type" | "reason">;
   readonly replayed: Counter<"type">;
   readonly batchSize: Histogram;
+  readonly groupSize: Histogram;
   readonly handleSeconds: Histogram<"mode">;
   private readonly totals = { received: 0, valid: 0, deadLettered: 0, duplicates: 0 };
 
@@ -29,6 +30,7 @@ export class ProcessorMetrics {
     this.retries = new Counter({ name: "event_processor_deliveries_retried_total", help: "Deliveries answered RETRY (not counted as received).", labelNames: ["type", "reason"], registers });
     this.replayed = new Counter({ name: "event_processor_events_replayed_total", help: "Events returned by replay.", labelNames: ["type"], registers });
     this.batchSize = new Histogram({ name: "event_processor_bulk_entries", help: "Entries per bulk delivery.", buckets: [1, 5, 10, 25, 50, 100, 250, 500], registers });
+    this.groupSize = new Histogram({ name: "event_processor_single_group_events", help: "Single deliveries stored together in one transaction (group commit).", buckets: [1, 2, 5, 10, 25, 50, 100], registers });
     this.handleSeconds = new Histogram({ name: "event_processor_delivery_seconds", help: "Time to answer a delivery.", labelNames: ["mode"], buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5], registers });
     const totals = this.totals;
     new Gauge({

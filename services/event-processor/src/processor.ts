@@ -1,6 +1,7 @@
 import type { Catalog, CompiledEvent } from "./catalog";
 import { DaprPublisher, PublishError } from "./dapr";
 import { CloudEvent, ValidationError, validateEvent } from "./envelope";
+import { GroupCommit, GroupCommitOptions } from "./group-commit";
 import type { Logger } from "./log";
 import { DeadLetterReason, ProcessorMetrics } from "./metrics";
 import type { EventStore } from "./store";
@@ -25,6 +26,8 @@ type Prepared =
 export interface ProcessorOptions {
   /** Largest original event copied into a dead-letter message, bytes. */
   readonly maxDeadLetterEventBytes: number;
+  /** How concurrent single deliveries share store transactions. */
+  readonly groupCommit: GroupCommitOptions;
 }
 
 /**
@@ -33,6 +36,8 @@ export interface ProcessorOptions {
  * gets SUCCESS or DROP is recorded as exactly one outcome; RETRY is recorded as a retry only.
  */
 export class EventProcessor {
+  private readonly group: GroupCommit;
+
   constructor(
     readonly catalog: Catalog,
     private readonly store: EventStore,
@@ -40,7 +45,9 @@ export class EventProcessor {
     readonly metrics: ProcessorMetrics,
     private readonly log: Logger,
     private readonly options: ProcessorOptions,
-  ) {}
+  ) {
+    this.group = new GroupCommit(store, { ...options.groupCommit, observe: (n) => metrics.groupSize.observe(n) });
+  }
 
   /** Handles one structured-mode CloudEvent delivery; `body` is the raw bytes, or the size when it was too large. */
   async single(route: CompiledEvent, body: Buffer | { oversized: number }, headers: Record<string, string>): Promise<DeliveryStatus> {
@@ -54,13 +61,13 @@ export class EventProcessor {
       this.metrics.outcome(route.type, { deadLetter: prepared.reason });
       return "SUCCESS";
     }
-    let stored: boolean[];
+    let stored: boolean;
     try {
-      stored = await this.store.appendAndForward([prepared.event], (events) => this.dapr.publish(route.validTopic, events[0], "application/cloudevents+json", headers));
+      stored = await this.group.append(prepared.event, (event) => this.dapr.publish(route.validTopic, event, "application/cloudevents+json", headers));
     } catch (e) {
       return this.failed(route, e, "forward", false);
     }
-    this.metrics.outcome(route.type, stored[0] ? "valid" : "duplicate");
+    this.metrics.outcome(route.type, stored ? "valid" : "duplicate");
     return "SUCCESS";
   }
 

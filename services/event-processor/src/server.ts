@@ -67,7 +67,11 @@ export async function startProcessor(config: ProcessorConfig, log: Logger, catal
   }
   const metrics = new ProcessorMetrics(catalog.events.map((e) => e.type));
   const dapr = new DaprPublisher(config.dapr.host, config.dapr.httpPort, config.pubsubName, config.dapr.timeoutMs);
-  const processor = new EventProcessor(catalog, store, dapr, metrics, log, { maxDeadLetterEventBytes: config.limits.maxDeadLetterEventBytes });
+  const processor = new EventProcessor(catalog, store, dapr, metrics, log, {
+    maxDeadLetterEventBytes: config.limits.maxDeadLetterEventBytes,
+    // half of the pool for grouped single deliveries leaves connections for bulk deliveries, replay and probes
+    groupCommit: { maxEvents: 100, maxConcurrent: Math.max(1, Math.floor(config.poolSize / 2)) },
+  });
   const limits = config.limits;
   let inFlight = 0;
   let bulkInFlight = 0;

@@ -166,6 +166,48 @@ describe("single delivery", () => {
     expect(await stored(ev.source, ev.id)).toBe(1);
   });
 
+  it("stores concurrent single deliveries in shared transactions, each forwarded with its own trace context", async () => {
+    dapr.delayMs = 40;
+    try {
+      const events = Array.from({ length: 30 }, () => validEvent("order.created"));
+      const trace = (i: number) => `00-${"0".repeat(24)}${String(i + 1).padStart(8, "0")}-b7ad6b7169203331-01`;
+      const groups = async () => {
+        const text = (await get(app.metricsPort, "/metrics")).text;
+        return { count: metricSum(text, "event_processor_single_group_events_count"), sum: metricSum(text, "event_processor_single_group_events_sum") };
+      };
+      const before = await groups();
+      const answers = await Promise.all(events.map((ev, i) => deliver("order.created", ev, { traceparent: trace(i) })));
+      const after = await groups();
+      expect(answers.every((a) => a.json.status === "SUCCESS")).toBe(true);
+      for (const ev of events) expect(await stored(ev.source, ev.id)).toBe(1);
+      const fwd = dapr.on("order.created.validated");
+      expect(fwd).toHaveLength(30);
+      events.forEach((ev, i) => expect(fwd.find((f) => f.body.id === ev.id)?.headers.traceparent).toBe(trace(i)));
+      // 30 events, at most poolSize/2 transactions in flight while each waits 40 ms on its publishes
+      expect(after.sum - before.sum).toBe(30);
+      expect(after.count - before.count).toBeLessThan(15);
+    } finally {
+      dapr.delayMs = 0;
+    }
+  });
+
+  it("fails only the deliveries whose forward is refused when they shared a transaction with others", async () => {
+    dapr.delayMs = 20;
+    dapr.fail(500, (t) => t === "payment.completed.validated");
+    try {
+      const good = Array.from({ length: 10 }, () => validEvent("order.created"));
+      const bad = Array.from({ length: 10 }, () => validEvent("payment.completed"));
+      const answers = await Promise.all([...good.map((ev) => deliver("order.created", ev)), ...bad.map((ev) => deliver("payment.completed", ev))]);
+      expect(answers.slice(0, 10).map((a) => a.json.status)).toEqual(Array(10).fill("SUCCESS"));
+      expect(answers.slice(10).map((a) => a.json.status)).toEqual(Array(10).fill("RETRY"));
+      for (const ev of good) expect(await stored(ev.source, ev.id)).toBe(1);
+      for (const ev of bad) expect(await stored(ev.source, ev.id)).toBe(0);
+    } finally {
+      dapr.delayMs = 0;
+      dapr.heal();
+    }
+  });
+
   it("treats the same id from another source as a different event", async () => {
     const a = validEvent("order.created");
     const b = { ...a, source: "/services/order-eu" };
