@@ -13,6 +13,7 @@ import { GatewayMetrics } from "./metrics";
 import { LimitDecision, LimitKey, MemoryRateLimiter, RateLimiter } from "./rate-limit";
 import { RedisRateLimiter } from "./redis-rate-limit";
 import { forbiddenReason, matchRoute, splitTarget, upstreamPath } from "./routing";
+import { UpstreamPools } from "./upstream";
 
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
@@ -45,7 +46,9 @@ export class Gateway {
   private readonly verifier?: JwtVerifier;
   private readonly limiter?: RateLimiter;
   private readonly breakers = new Map<string, CircuitBreaker>();
+  /** node:http agents, for WebSocket upgrades; plain HTTP goes through `upstreams`. */
   private readonly agents = new Map<string, http.Agent>();
+  private readonly upstreams = new UpstreamPools({ keepAliveTimeoutMs: 30_000 });
   private readonly upgraded = new Set<Duplex>();
   private readonly targets = new Map<Route, { protocol: string; hostname: string; port: string | number; agent: http.Agent }>();
   private inflight = 0;
@@ -127,6 +130,7 @@ export class Gateway {
     await new Promise<void>((resolve) => this.metricsServer.close(() => resolve()));
     this.metricsServer.closeAllConnections();
     for (const a of this.agents.values()) a.destroy();
+    await this.upstreams.close();
     await this.limiter?.close();
     log("info", "stopped");
   }
@@ -353,81 +357,67 @@ export class Gateway {
       this.sendJson(res, 413, { error: "payload_too_large", message: `request body exceeds ${route.maxBodyBytes} bytes`, request_id: id });
       return;
     }
-    const upstream = this.request(route, req.method as string, upstreamPath(route, target.path, target.query), this.upstreamHeaders(req, route, payload, id));
+    const tooLarge = () => {
+      clearTimeout(timer);
+      settle("release");
+      abort(new Error("request body over the limit"));
+      req.pause();
+      res.setHeader("connection", "close");
+      this.sendJson(res, 413, { error: "payload_too_large", message: `request body exceeds ${route.maxBodyBytes} bytes`, request_id: id });
+    };
+    // A request without Content-Length or Transfer-Encoding has no body (RFC 9112 6.3).
+    const hasBody = declared !== undefined || req.headers["transfer-encoding"] !== undefined;
+    if (!hasBody) req.resume();
     const timer = setTimeout(() => {
       this.metrics.upstreamErrors.inc({ upstream: route.service, kind: "timeout" });
       settle("failure");
-      upstream.destroy();
+      abort(new Error("upstream timeout"));
       this.sendJson(res, 504, { error: "upstream_timeout", message: `upstream ${route.service} did not answer within ${route.timeoutMs}ms`, request_id: id });
     }, route.timeoutMs);
-    // A request without Content-Length or Transfer-Encoding has no body (RFC 9112 6.3): it is sent upstream at once,
-    // without waiting a turn of the event loop for the end of a body that cannot come.
-    if (declared === undefined && req.headers["transfer-encoding"] === undefined) {
-      upstream.end();
-      req.resume();
-    } else {
-      this.streamBody(req, res, route, upstream, timer, settle, id);
-    }
+    const request = { method: req.method as string, path: upstreamPath(route, target.path, target.query), headers: this.upstreamHeaders(req, route, payload, id), body: hasBody ? limitedBody(req, route.maxBodyBytes, tooLarge) : undefined };
+    const abort = this.upstreams.send(route.upstream, request, {
+      onResponse: (status, upHeaders, resume) => {
+        clearTimeout(timer);
+        if (status >= 500) {
+          this.metrics.upstreamErrors.inc({ upstream: route.service, kind: "status" });
+          settle("failure");
+        } else {
+          settle("success");
+        }
+        const headers = stripHopByHop(upHeaders);
+        applyTransform(headers, route.responseHeaders);
+        headers["x-request-id"] = id;
+        if (this.draining) headers.connection = "close";
+        for (const k in headers) {
+          const v = headers[k];
+          if (v !== undefined) res.setHeader(k, v);
+        }
+        res.writeHead(status);
+        res.on("drain", resume);
+      },
+      onData: (chunk) => res.write(chunk),
+      onEnd: () => res.end(),
+      onError: (err) => {
+        clearTimeout(timer);
+        if (res.headersSent) {
+          // the upstream failed in the middle of the body: the client must not take a cut-off body for a whole one
+          res.destroy();
+          return;
+        }
+        if (settled) return;
+        this.metrics.upstreamErrors.inc({ upstream: route.service, kind: "connect" });
+        settle("failure");
+        log("warn", "upstream error", { request_id: id, upstream: route.service, error: err.code ?? err.message });
+        this.sendJson(res, 502, { error: "bad_gateway", message: `upstream ${route.service} unreachable`, request_id: id });
+      },
+    });
     res.on("close", () => {
       if (!res.writableFinished) {
         clearTimeout(timer);
-        upstream.destroy();
+        abort(new Error("client went away"));
         settle("release");
       }
     });
-    upstream.on("error", (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      if (settled) return;
-      this.metrics.upstreamErrors.inc({ upstream: route.service, kind: "connect" });
-      settle("failure");
-      log("warn", "upstream error", { request_id: id, upstream: route.service, error: err.code ?? err.message });
-      this.sendJson(res, 502, { error: "bad_gateway", message: `upstream ${route.service} unreachable`, request_id: id });
-    });
-    upstream.on("response", (up) => {
-      clearTimeout(timer);
-      if (settled && res.headersSent) {
-        up.resume();
-        return;
-      }
-      if (up.statusCode && up.statusCode >= 500) {
-        this.metrics.upstreamErrors.inc({ upstream: route.service, kind: "status" });
-        settle("failure");
-      } else {
-        settle("success");
-      }
-      const headers = stripHopByHop(up.headers);
-      applyTransform(headers, route.responseHeaders);
-      headers["x-request-id"] = id;
-      if (this.draining) headers.connection = "close";
-      for (const k in headers) {
-        const v = headers[k];
-        if (v !== undefined) res.setHeader(k, v);
-      }
-      res.writeHead(up.statusCode ?? 502);
-      up.on("error", () => res.destroy());
-      up.pipe(res);
-    });
-  }
-
-  /** Streams a request body upstream with back-pressure, refusing it with 413 once it passes the route's limit. */
-  private streamBody(req: http.IncomingMessage, res: http.ServerResponse, route: Route, upstream: http.ClientRequest, timer: NodeJS.Timeout, settle: (outcome: "release") => void, id: string): void {
-    let received = 0;
-    req.on("data", (chunk: Buffer) => {
-      received += chunk.length;
-      if (received > route.maxBodyBytes) {
-        clearTimeout(timer);
-        settle("release");
-        upstream.destroy();
-        req.pause();
-        res.setHeader("connection", "close");
-        this.sendJson(res, 413, { error: "payload_too_large", message: `request body exceeds ${route.maxBodyBytes} bytes`, request_id: id });
-        return;
-      }
-      if (upstream.destroyed) return;
-      if (!upstream.write(chunk)) req.pause();
-    });
-    upstream.on("drain", () => req.resume());
-    req.on("end", () => upstream.end());
   }
 
   private handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -523,6 +513,20 @@ export class Gateway {
       socket.pipe(upSocket);
     });
     upstream.end();
+  }
+}
+
+/** The request body as it arrives, stopped (and `onTooLarge` called once) when it passes `max` bytes. */
+async function* limitedBody(req: http.IncomingMessage, max: number, onTooLarge: () => void): AsyncGenerator<Buffer> {
+  let received = 0;
+  // destroyOnReturn false: stopping early must not destroy the socket that the 413 goes out on
+  for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+    received += chunk.length;
+    if (received > max) {
+      onTooLarge();
+      return;
+    }
+    yield chunk;
   }
 }
 

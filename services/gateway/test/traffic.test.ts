@@ -8,6 +8,7 @@ describe("gateway traffic handling", () => {
   let flaky: Awaited<ReturnType<typeof startUpstream>>;
   let slow: Awaited<ReturnType<typeof startUpstream>>;
   let wsUpstream: Running;
+  let cut: Awaited<ReturnType<typeof startUpstream>>;
   let gw: GatewayProcess;
   let failing = true;
   const deadPort = 1; // nothing listens on port 1 of loopback
@@ -21,6 +22,16 @@ describe("gateway traffic handling", () => {
     slow = await startUpstream((req, res) => {
       const t = setTimeout(() => res.end("late"), req.url?.includes("wait") ? 2000 : 0);
       res.on("close", () => clearTimeout(t));
+    });
+    cut = await startUpstream((req, res) => {
+      if (req.url?.includes("cookies")) {
+        res.writeHead(200, [["set-cookie", "a=1; Path=/"], ["set-cookie", "b=2; Path=/"], ["x-twice", "one"], ["x-twice", "two"], ["content-length", "2"]] as unknown as http.OutgoingHttpHeaders);
+        res.end("ok");
+        return;
+      }
+      // promises 100 bytes, sends 10, then the connection dies
+      res.writeHead(200, { "content-length": "100" });
+      res.write("0123456789", () => setTimeout(() => res.socket?.destroy(), 20));
     });
     const wsServer = http.createServer();
     const wss = new WebSocketServer({ server: wsServer });
@@ -53,13 +64,14 @@ describe("gateway traffic handling", () => {
         { path_prefix: "/slow", service: "slow", upstream: slow.url, auth: { required: false }, timeout: "300ms" },
         { path_prefix: "/dead", service: "dead", upstream: `http://127.0.0.1:${deadPort}`, auth: { required: false } },
         { path_prefix: "/ws", service: "ws", upstream: wsUpstream.url, auth: { required: false } },
+        { path_prefix: "/cut", service: "cut", upstream: cut.url, auth: { required: false } },
       ],
     });
   });
 
   afterAll(async () => {
     await gw?.stop();
-    await Promise.all([upstream, flaky, slow, wsUpstream].map((s) => s?.close()));
+    await Promise.all([upstream, flaky, slow, wsUpstream, cut].map((s) => s?.close()));
     cleanTmp();
   });
 
@@ -165,6 +177,27 @@ describe("gateway traffic handling", () => {
     expect(res.status).toBe(504);
     expect(res.json().error).toBe("upstream_timeout");
     expect((await request(`${gw.url}/slow/fast`)).status).toBe(200);
+  });
+
+  it("cuts the client's response when the upstream dies in the middle of the body, instead of ending it short", async () => {
+    const outcome = await new Promise<string>((resolve) => {
+      const req = http.get(`${gw.url}/cut/body`, { agent: false }, (res) => {
+        let got = "";
+        res.on("data", (c) => (got += c));
+        res.on("end", () => resolve(`ended with ${got.length} bytes`));
+        res.on("aborted", () => resolve(`aborted after ${got.length} bytes`));
+        res.on("error", () => resolve(`aborted after ${got.length} bytes`));
+      });
+      req.on("error", (e) => resolve(`request error ${e.message}`));
+    });
+    expect(outcome).toBe("aborted after 10 bytes");
+  });
+
+  it("passes repeated response headers on: each Set-Cookie on its own, others joined", async () => {
+    const res = await request(`${gw.url}/cut/cookies`);
+    expect(res.status).toBe(200);
+    expect(res.headers["set-cookie"]).toEqual(["a=1; Path=/", "b=2; Path=/"]);
+    expect(res.headers["x-twice"]).toBe("one, two");
   });
 
   it("answers 502 when the upstream refuses connections", async () => {
