@@ -53,6 +53,8 @@ export interface GatewayRoute {
   readonly timeout?: string;
   /** Remove the prefix before proxying. @default false */
   readonly stripPrefix?: boolean;
+  /** Largest request body on this route, bytes (uploads). @default the gateway's */
+  readonly maxBodyBytes?: number;
 }
 
 /** Everything the config file is rendered from. */
@@ -145,6 +147,7 @@ export function gatewayConfig(input: GatewayConfigInput): GatewayConfigFile {
           ...(r.claims && Object.keys(r.claims).length ? { claims: Object.fromEntries(Object.entries(r.claims).map(([k, v]) => [k, typeof v === "string" ? v : [...v]])) } : {}),
         },
         ...(r.timeout ? { timeout: r.timeout } : {}),
+        ...(r.maxBodyBytes !== undefined ? { max_body_bytes: r.maxBodyBytes } : {}),
         ...(required ? { claims_to_headers: { "x-user-id": "sub" } } : {}),
       };
     }),

@@ -141,7 +141,7 @@ export class GatewayComponent extends PlatformComponent {
   /** Adds a route besides the business services' own. */
   addRoute(route: GatewayRoute): void {
     this.extraRoutes.push(route);
-    this.mesh?.addEdgeRoute({ pathPrefix: route.pathPrefix, auth: route.auth, roles: route.roles });
+    this.mesh?.addEdgeRoute({ pathPrefix: route.pathPrefix, auth: route.auth, roles: route.roles, timeout: route.timeout });
   }
 
   /** The rendered `gateway.yaml` (available once the platform is finalized). */

@@ -41,6 +41,8 @@ export interface EdgeRoute {
   readonly auth?: boolean;
   /** Roles (claim `roles`) of which the caller needs one. @default any valid token */
   readonly roles?: ReadonlyArray<string>;
+  /** Timeout of a request on this route through the edge, for long uploads. @default the edge's */
+  readonly timeout?: string;
 }
 
 /** Props of the edge. */
@@ -147,12 +149,24 @@ export class EdgeGateway extends Construct {
       spec: {
         hosts: [...this.hosts],
         gateways: [this.gatewayRef],
-        http: [{
-          name: "api-gateway",
-          match: [{ uri: { prefix: "/" } }],
-          route: [{ destination: { host: hostOf(upstream.node), port: { number: port.port } } }],
-          timeout: upstream.timeout,
-        }],
+        http: [
+          // routes with their own timeout first (Istio takes the first match), on segment boundaries only
+          ...[...upstream.routes]
+            .filter((r) => r.timeout !== undefined && r.timeout !== upstream.timeout)
+            .sort((a, b) => b.pathPrefix.length - a.pathPrefix.length || a.pathPrefix.localeCompare(b.pathPrefix))
+            .map((r) => ({
+              name: `api-gateway-${r.pathPrefix.replace(/[^A-Za-z0-9]+/g, "-").replace(/^-|-$/g, "").toLowerCase()}`,
+              match: [{ uri: { exact: r.pathPrefix } }, { uri: { prefix: `${r.pathPrefix.replace(/\/+$/, "")}/` } }],
+              route: [{ destination: { host: hostOf(upstream.node), port: { number: port.port } } }],
+              timeout: r.timeout,
+            })),
+          {
+            name: "api-gateway",
+            match: [{ uri: { prefix: "/" } }],
+            route: [{ destination: { host: hostOf(upstream.node), port: { number: port.port } } }],
+            timeout: upstream.timeout,
+          },
+        ],
       },
     });
 

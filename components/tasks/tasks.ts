@@ -7,6 +7,9 @@ import { NODE_BASE_IMAGE, NODE_UID, RuntimeAsset } from "../../constructs/runtim
 import { GraphNodeProps } from "../../constructs/service-graph";
 import { PlatformComponent, PlatformContext, SyncWave } from "../component";
 import { EventsComponent } from "../events";
+import { GatewayComponent } from "../gateway";
+import { durationMs } from "../../services/gateway/src/duration";
+import { REQUEST_TIMEOUT_MS as GATEWAY_REQUEST_LIMIT_MS } from "../../services/gateway/src/limits";
 import { MetricsComponent } from "../metrics";
 import { taskAlerts } from "./alerts";
 import { orchestratorConfig } from "./orchestrator-config";
@@ -34,6 +37,22 @@ export interface TasksProps {
   readonly pubsubName?: string;
   /** Seconds a stopping pod lets running tasks finish (after a 5 s not-ready delay) before leaving them to lease expiry. @default 25 */
   readonly drainSeconds?: number;
+  /**
+   * The API's route through the API gateway (and the mesh's edge, when there is one), or false to keep it inside the
+   * cluster. Bodies up to `sizing.tasks.maxUploadBytes` pass; the timeout covers an upload.
+   * @default { pathPrefix: "/v1/tasks", roles: ["admin"], timeout: "5m" }
+   */
+  readonly route?: TasksRoute | false;
+}
+
+/** The task API at the edge. */
+export interface TasksRoute {
+  /** Path prefix; the API serves `/v1/tasks`, so another prefix needs the gateway to rewrite. @default "/v1/tasks" */
+  readonly pathPrefix?: "/v1/tasks";
+  /** Roles (claim `roles`) of which the caller needs one; a valid token is always required. @default ["admin"] */
+  readonly roles?: ReadonlyArray<string>;
+  /** Timeout of one request, uploads included; at most 5m, the gateway's limit for receiving a request. @default "5m" */
+  readonly timeout?: string;
 }
 
 /**
@@ -66,6 +85,10 @@ export class TasksComponent extends PlatformComponent {
     if (!Number.isInteger(leaseSeconds) || leaseSeconds < 3 || leaseSeconds > 3600) problems.push(`leaseSeconds must be an integer 3-3600 (got ${leaseSeconds})`);
     if (!Number.isInteger(drainSeconds) || drainSeconds < 0 || drainSeconds > 3600) problems.push(`drainSeconds must be an integer 0-3600 (got ${drainSeconds})`);
     if (props.maxRetries !== undefined && (!Number.isInteger(props.maxRetries) || props.maxRetries < 0 || props.maxRetries > 100)) problems.push(`maxRetries must be an integer 0-100 (got ${props.maxRetries})`);
+    const route = props.route === false ? undefined : { pathPrefix: "/v1/tasks" as const, roles: ["admin"], timeout: "5m", ...props.route };
+    if (route && (!route.roles.length || route.roles.some((r) => typeof r !== "string" || r.length === 0))) problems.push(`route.roles must name at least one role (got ${JSON.stringify(route.roles)})`);
+    if (route && !/^[0-9]+(ms|s|m|h)$/.test(route.timeout)) problems.push(`route.timeout must be a duration such as 90s or 5m (got ${JSON.stringify(route.timeout)})`);
+    else if (route && (durationMs(route.timeout) < 1000 || durationMs(route.timeout) > GATEWAY_REQUEST_LIMIT_MS)) problems.push(`route.timeout must be between 1s and 5m, the gateway's limit for receiving a request (got ${route.timeout})`);
     if (sizing.maxReplicas < sizing.replicas) problems.push(`sizing.tasks.maxReplicas must be >= sizing.tasks.replicas (${sizing.maxReplicas} < ${sizing.replicas})`);
     if (problems.length) throw new Error(`${this.node.path}: ${problems.join("; ")}`);
 
@@ -131,6 +154,17 @@ export class TasksComponent extends PlatformComponent {
     this.graphNode = context.graph.addNode(
       this.workload.graphNode(TASK_ORCHESTRATOR_NODE, "component", this, { connection: () => ({ TASK_ORCHESTRATOR_URL: this.url }) }),
     );
+    // The API at the edge: the gateway checks the token and the roles, and derives its graph edge from the route.
+    if (route) {
+      context.find(GatewayComponent)?.addRoute({
+        pathPrefix: route.pathPrefix,
+        service: TASK_ORCHESTRATOR_NODE,
+        upstream: this.url,
+        roles: route.roles,
+        timeout: route.timeout,
+        maxBodyBytes: sizing.maxUploadBytes,
+      });
+    }
     // PostgreSQL and object storage may be absent from a trimmed platform; the orchestrator needs the database to
     // start, so only connect to what exists.
     context.onFinalize(() => {

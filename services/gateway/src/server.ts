@@ -8,6 +8,7 @@ import { Route, Settings } from "./config";
 import { applyTransform, bearerToken, clientIp, nextTraceparent, requestId, stripHopByHop } from "./headers";
 import { claimAt } from "./claims";
 import { JwtVerifier, TokenError } from "./jwt";
+import { REQUEST_TIMEOUT_MS } from "./limits";
 import { log } from "./log";
 import { GatewayMetrics } from "./metrics";
 import { LimitDecision, LimitKey, MemoryRateLimiter, RateLimiter } from "./rate-limit";
@@ -76,7 +77,7 @@ export class Gateway {
         this.agents.set(origin, r.upstream.protocol === "https:" ? new https.Agent(opts) : new http.Agent(opts));
       }
     }
-    const serverOpts: http.ServerOptions = { maxHeaderSize: settings.maxHeaderBytes, keepAliveTimeout: 65_000, headersTimeout: 20_000, requestTimeout: 300_000 };
+    const serverOpts: http.ServerOptions = { maxHeaderSize: settings.maxHeaderBytes, keepAliveTimeout: 65_000, headersTimeout: 20_000, requestTimeout: REQUEST_TIMEOUT_MS };
     this.server = http.createServer(serverOpts, (req, res) => this.handle(req, res));
     this.server.on("upgrade", (req, socket, head) => this.handleUpgrade(req, socket, head));
     this.server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
