@@ -66,6 +66,16 @@ export interface GraphEdge {
 
 const PORT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+function checkPorts(id: string, ports: ReadonlyArray<ServicePort>): void {
+  const names = new Set<string>();
+  for (const p of ports) {
+    if (!PORT_NAME.test(p.name) || p.name.length > 15) throw new Error(`service graph: node '${id}': port name '${p.name}' must be a DNS label of at most 15 characters`);
+    if (names.has(p.name)) throw new Error(`service graph: node '${id}': port name '${p.name}' is used twice`);
+    if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) throw new Error(`service graph: node '${id}': port ${p.name} must be 1-65535 (got ${p.port})`);
+    names.add(p.name);
+  }
+}
+
 /**
  * The single source of truth for traffic: nodes declare what they expose, edges what they consume. NetworkPolicies,
  * AuthorizationPolicies, ServiceMonitors and the diagram are all derived from it; nothing that carries traffic is
@@ -88,15 +98,22 @@ export class ServiceGraph {
     } else if (!node.namespace || !node.selector || !node.serviceAccount) {
       throw new Error(`service graph: node '${node.id}' needs namespace, selector and serviceAccount`);
     }
-    const names = new Set<string>();
-    for (const p of node.ports) {
-      if (!PORT_NAME.test(p.name) || p.name.length > 15) throw new Error(`service graph: node '${node.id}': port name '${p.name}' must be a DNS label of at most 15 characters`);
-      if (names.has(p.name)) throw new Error(`service graph: node '${node.id}': port name '${p.name}' is used twice`);
-      if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) throw new Error(`service graph: node '${node.id}': port ${p.name} must be 1-65535 (got ${p.port})`);
-      names.add(p.name);
-    }
+    checkPorts(node.id, node.ports);
     this.nodeMap.set(node.id, node);
     return node;
+  }
+
+  /**
+   * Adds a port to a node declared earlier, for a container that another component puts in its pods (a sidecar's
+   * metrics, say). Call it while connecting, before anything derives from the graph; `node(id)` returns the node
+   * with the port, references taken earlier do not see it.
+   */
+  addPort(id: string, port: ServicePort): GraphNodeProps {
+    const node = this.node(id);
+    const next = { ...node, ports: [...node.ports, port] };
+    checkPorts(id, next.ports);
+    this.nodeMap.set(id, next);
+    return next;
   }
 
   /**

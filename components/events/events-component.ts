@@ -7,7 +7,7 @@ import { recommendedLabels } from "../../constructs/labels";
 import { EnvValue, GraphNodeProps } from "../../constructs/service-graph";
 import { PlatformComponent, PlatformContext, SyncWave } from "../component";
 import { EventCatalog, EventDefinition } from "./catalog";
-import { annotateDaprWorkloads, daprAnnotations } from "./dapr-app";
+import { annotateDaprWorkloads, daprAnnotations, SIDECAR_METRICS_PORT } from "./dapr-app";
 import { DAPR_OPERATOR_NODE, DAPR_SENTRY_NODE, DaprControlPlane } from "./dapr-control-plane";
 import { DaprNamespace } from "./dapr-namespace";
 import { CATALOG_CONFIGMAP, EVENT_PROCESSOR, EventProcessorWorkload } from "./event-processor";
@@ -178,6 +178,8 @@ export class EventsComponent extends PlatformComponent {
     }
 
     for (const n of present) {
+      // the daprd sidecar's own metrics (pub/sub, resiliency, mTLS) are scraped like the app's, through the mesh
+      graph.addPort(n.id, { name: "dapr-metrics", port: SIDECAR_METRICS_PORT, protocol: "http", metrics: true });
       // the daprd sidecar shares the pod's network: it reaches the broker, the control plane and the collector
       connectOnce(n.id, DAPR_OPERATOR_NODE, ["grpc-api"]);
       connectOnce(n.id, DAPR_SENTRY_NODE);

@@ -26,6 +26,19 @@ describe("ServiceGraph", () => {
     expect(g.outgoing("payment")).toHaveLength(0);
   });
 
+  it("adds a sidecar's port to a declared node, checked like the node's own", () => {
+    const g = new ServiceGraph();
+    g.addNode(node("order"));
+    g.addPort("order", { name: "dapr-metrics", port: 9095, protocol: "http", metrics: true });
+    expect(g.node("order").ports.map((p) => p.name)).toEqual(["http", "http-metrics", "dapr-metrics"]);
+    g.addNode(node("prometheus"));
+    g.connect("prometheus", "order", ["dapr-metrics"]);
+    expect(g.resolve()).toEqual([{ from: "prometheus", to: "order", ports: ["dapr-metrics"] }]);
+    expect(() => g.addPort("order", { name: "http", port: 8081, protocol: "http" })).toThrow("service graph: node 'order': port name 'http' is used twice");
+    expect(() => g.addPort("order", { name: "x", port: 70000, protocol: "http" })).toThrow("port x must be 1-65535 (got 70000)");
+    expect(() => g.addPort("nobody", { name: "x", port: 1, protocol: "http" })).toThrow("unknown node 'nobody'");
+  });
+
   it("names the unknown node and lists the known ones", () => {
     const g = new ServiceGraph();
     g.addNode(node("order"));
