@@ -15,6 +15,8 @@ export interface ChartPodsProps {
   readonly serviceAccount: string;
   /** Ports the pods serve. @default none */
   readonly ports?: ReadonlyArray<ServicePort>;
+  /** DNS name of the chart's Service, when it is not `<id>.<namespace>.svc.cluster.local`. @default that */
+  readonly host?: string;
   /** Where derived objects (NetworkPolicies) are written. */
   readonly scope: Construct;
 }
@@ -28,6 +30,7 @@ export function chartPods(props: ChartPodsProps): GraphNodeProps {
     serviceAccount: props.serviceAccount,
     selector: { "app.kubernetes.io/name": props.name, "app.kubernetes.io/instance": props.instance },
     ports: props.ports ?? [],
+    ...(props.host ? { host: props.host } : {}),
     scope: props.scope,
   };
 }

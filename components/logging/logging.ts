@@ -6,6 +6,7 @@ import { ElasticsearchTarget, retentionDays } from "../tracing/elasticsearch-tar
 import { KibanaDataViewsJob, KibanaTarget } from "./data-views-job";
 import { FLUENT_BIT_METRICS_PORT, FluentBit, logPipeline } from "./fluent-bit";
 import { kibanaTargetOf } from "./kibana-target";
+import { chartPods } from "../../constructs/chart-pods";
 
 /** Namespace of the log shippers: the only one with a relaxed Pod Security level. */
 export const LOGGING_NAMESPACE = "logging";
@@ -80,15 +81,11 @@ export class LoggingComponent extends PlatformComponent {
     });
 
     const graph = context.graph;
-    graph.addNode({
-      id: FLUENT_BIT_NODE,
-      kind: "component",
-      namespace: ns,
-      serviceAccount: "fluent-bit",
-      selector: { "app.kubernetes.io/name": "fluent-bit", "app.kubernetes.io/instance": "fluent-bit" },
+    graph.addNode(chartPods({
+      id: FLUENT_BIT_NODE, namespace: ns, name: "fluent-bit", instance: "fluent-bit", serviceAccount: "fluent-bit",
       ports: [{ name: "http-metrics", port: FLUENT_BIT_METRICS_PORT, protocol: "http", metrics: true }],
       scope: this,
-    });
+    }));
     graph.connect(FLUENT_BIT_NODE, es.graphNode);
     if (kibana) {
       this.dataViews = new KibanaDataViewsJob(this, "DataViews", {

@@ -20,6 +20,7 @@ import { GoldenSignalThresholds, goldenSignalRules, MonitoredService } from "./r
 import { AlertRuleSet } from "./rules/prometheus-rule";
 import { SloTarget, sloRules } from "./rules/slo";
 import { AlertRoutingModel, buildAlertRouting, TeamContact } from "./routing/alert-routing";
+import { chartPods } from "../../constructs/chart-pods";
 
 /** Graph node ids of the metrics component (agreed across components). */
 export const METRICS_NODES = {
@@ -298,16 +299,12 @@ export class MetricsComponent extends PlatformComponent {
         { name: "smtp", port: 587, protocol: "tcp" },
       ],
     });
-    graph.addNode({
-      id: METRICS_NODES.grafana,
-      kind: "component",
-      namespace: ns,
-      serviceAccount: "grafana",
-      selector: { "app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": "grafana" },
+    graph.addNode(chartPods({
+      id: METRICS_NODES.grafana, namespace: ns, name: "grafana", instance: "grafana", serviceAccount: "grafana",
       ports: [{ name: "http-web", port: 80, targetPort: 3000, protocol: "http" }],
       host: `grafana.${ns}.svc.cluster.local`,
       scope: this,
-    });
+    }));
     graph.connect(METRICS_NODES.grafana, METRICS_NODES.prometheus, ["http-web"]);
     // the dashboard sidecar watches ConfigMaps
     graph.connect(METRICS_NODES.grafana, METRICS_NODES.apiServer);

@@ -11,6 +11,7 @@ import { NodeInstrumentation } from "./instrumentation";
 import { JaegerInstance } from "./jaeger";
 import { OPERATOR_WEBHOOK_PORT, TracingOperators } from "./operators";
 import { tailSamplingProcessor } from "./sampling";
+import { chartPods } from "../../constructs/chart-pods";
 
 /** Namespace of the tracing pipeline (shared with the rest of observability). */
 export const OBSERVABILITY_NAMESPACE = "observability";
@@ -154,25 +155,17 @@ export class TracingComponent extends PlatformComponent {
     graph.addNode(this.jaeger.collectorNode(JAEGER_COLLECTOR_NODE, this));
     const cleaner = this.jaeger.indexCleanerNode(JAEGER_INDEX_CLEANER_NODE, this);
     if (cleaner) graph.addNode(cleaner);
-    graph.addNode({
-      id: "otel-operator",
-      kind: "component",
-      namespace: ns,
-      serviceAccount: "opentelemetry-operator",
-      selector: { "app.kubernetes.io/name": "opentelemetry-operator", "app.kubernetes.io/instance": "opentelemetry-operator" },
+    graph.addNode(chartPods({
+      id: "otel-operator", namespace: ns, name: "opentelemetry-operator", instance: "opentelemetry-operator", serviceAccount: "opentelemetry-operator",
       // Its metrics endpoint needs a token and client TLS (controller-runtime's secure serving): not scraped.
       ports: [OPERATOR_WEBHOOK_PORT],
       scope: this,
-    });
-    graph.addNode({
-      id: "jaeger-operator",
-      kind: "component",
-      namespace: ns,
-      serviceAccount: "jaeger-operator",
-      selector: { "app.kubernetes.io/name": "jaeger-operator", "app.kubernetes.io/instance": "jaeger-operator" },
+    }));
+    graph.addNode(chartPods({
+      id: "jaeger-operator", namespace: ns, name: "jaeger-operator", instance: "jaeger-operator", serviceAccount: "jaeger-operator",
       ports: [OPERATOR_WEBHOOK_PORT, { name: "http-metrics", port: 8383, protocol: "http", metrics: true }],
       scope: this,
-    });
+    }));
     graph.connect(OTEL_COLLECTOR_NODE, OTEL_SAMPLER_NODE, ["grpc-otlp"]);
     graph.connect(OTEL_SAMPLER_NODE, JAEGER_COLLECTOR_NODE, ["grpc-otlp"]);
     if (this.storage === "elasticsearch" && elasticsearch) {
