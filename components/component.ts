@@ -15,8 +15,20 @@ export const SyncWave = {
   WORKLOADS: 20,
 } as const;
 
-/** When a finalize callback runs: `connect` completes the graph, `derive` reads the complete graph. */
-export type FinalizePhase = "connect" | "derive";
+/**
+ * When a finalize callback runs, in this order:
+ * - `connect`: components wire their own nodes and edges (consumers, events, routes);
+ * - `observe`: observers add edges to every node that asks for them (Prometheus to each metrics port), on the nodes
+ *   that `connect` produced;
+ * - `data-plane`: the mesh adds each meshed node's edges to its control plane and collector, including the nodes
+ *   `observe` added;
+ * - `derive`: reads the complete graph and must not change it (policies, monitors, ExternalSecrets).
+ * Within a phase, callbacks run in registration order, and a callback registered for the running phase runs after it.
+ */
+export type FinalizePhase = "connect" | "observe" | "data-plane" | "derive";
+
+/** The finalize phases in the order they run. */
+export const FINALIZE_PHASES: ReadonlyArray<FinalizePhase> = ["connect", "observe", "data-plane", "derive"];
 
 /** What a component receives from the platform that composes it. */
 export interface PlatformContext {
@@ -34,8 +46,9 @@ export interface PlatformContext {
   readonly gitopsProject: string;
   /**
    * Runs a callback once every component and service is added, before synthesis (in registration order).
-   * Phase `connect` (the default) may add graph nodes, edges and secret requirements; phase `derive` runs after every
-   * `connect` callback, on the complete graph, and must not change it (mesh policies, ExternalSecrets).
+   * Phases `connect` (the default), `observe` and `data-plane` may add graph nodes, edges and secret requirements, in
+   * that order (see FinalizePhase); phase `derive` runs after them all, on the complete graph, and must not change it
+   * (mesh policies, ExternalSecrets).
    */
   onFinalize(callback: () => void, phase?: FinalizePhase): void;
   /** The component of this class added earlier, if any (components wire to each other through it). */

@@ -1,5 +1,5 @@
 import { Construct } from "constructs";
-import { FinalizePhase, PlatformComponent, PlatformContext, SyncWave } from "../components/component";
+import { FINALIZE_PHASES, FinalizePhase, PlatformComponent, PlatformContext, SyncWave } from "../components/component";
 import { BusinessService, BusinessServiceProps, ServicesComponent } from "../components/services";
 import { PlatformNamespace, PlatformNamespaceProps } from "../constructs/namespace";
 import { addGraphNetworkPolicy } from "../constructs/network-policy";
@@ -35,8 +35,10 @@ export class Platform extends Construct implements PlatformContext {
   /** The namespaces of the platform (one file, synced first). */
   readonly namespaces: PlatformComponent;
   private readonly namespaceProps = new Map<string, PlatformNamespaceProps>();
-  private readonly finalizers: Record<FinalizePhase, Array<() => void>> = { connect: [], derive: [] };
+  private readonly finalizers: Record<FinalizePhase, Array<() => void>> = { connect: [], observe: [], "data-plane": [], derive: [] };
   private frozenGraph = false;
+  /** Index in FINALIZE_PHASES of the phase that is running, -1 before finalize. */
+  private runningPhase = -1;
   private servicesComponent?: ServicesComponent;
   private finalized = false;
 
@@ -74,6 +76,8 @@ export class Platform extends Construct implements PlatformContext {
   onFinalize(callback: () => void, phase: FinalizePhase = "connect"): void {
     this.assertOpen("onFinalize");
     if (this.frozenGraph) throw new Error(`${this.node.path}: onFinalize called while deriving; register callbacks when the component is built`);
+    const at = FINALIZE_PHASES.indexOf(phase);
+    if (at < this.runningPhase) throw new Error(`${this.node.path}: onFinalize for phase '${phase}' while '${FINALIZE_PHASES[this.runningPhase]}' runs; it would never run`);
     this.finalizers[phase].push(callback);
   }
 
@@ -118,7 +122,10 @@ export class Platform extends Construct implements PlatformContext {
   finalize(): void {
     if (this.finalized) return;
     this.graph.resolve();
-    for (const f of this.finalizers.connect) f();
+    for (const phase of ["connect", "observe", "data-plane"] as const) {
+      this.runningPhase = FINALIZE_PHASES.indexOf(phase);
+      for (const f of this.finalizers[phase]) f();
+    }
     this.graph.resolve();
     this.graph.bindConnections();
     this.frozenGraph = true;

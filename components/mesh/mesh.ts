@@ -211,7 +211,7 @@ export class MeshComponent extends PlatformComponent {
     // Registered from inside a callback registered from inside a callback: it runs after every other component's
     // `connect` callbacks, deferred ones included, so it sees their nodes (all of whose proxies need the control
     // plane) and their edges (so that it adds only missing ones).
-    context.onFinalize(() => context.onFinalize(() => context.onFinalize(() => this.connectDataPlane())));
+    context.onFinalize(() => this.connectDataPlane(), "data-plane");
     context.onFinalize(() => this.derive(), "derive");
   }
 

@@ -188,7 +188,7 @@ export class MetricsComponent extends PlatformComponent {
     this.declareGraph(operatorRelease);
     // connect late: deferring from inside a finalizer runs after every finalizer registered so far, so nodes other
     // components add in their own finalizers are scraped too; monitors are derived from the finished platform
-    context.onFinalize(() => context.onFinalize(() => this.connect()));
+    context.onFinalize(() => this.connect(), "observe");
     context.onFinalize(() => this.derive(), "derive");
   }
 
