@@ -68,63 +68,102 @@ class Connection {
 }
 
 /**
- * Sends `rate` GET requests per second for `seconds` to `url` over keep-alive connections (opened as needed, at most
- * `maxConnections`; beyond that, requests wait, and the wait counts). Resolves with the count, errors and latency
- * percentiles in milliseconds.
+ * A load target: keep-alive connections to `url` (opened as needed, at most `maxConnections`; beyond that, requests
+ * wait, and the wait counts) that stay open from one `run` to the next, so that slices of load can alternate between
+ * targets without paying for new connections each time.
  */
-function openLoop({ url, headers = {}, rate, seconds, maxConnections = 256 }) {
-  const target = new URL(url);
-  const lines = [`GET ${target.pathname}${target.search} HTTP/1.1`, `host: ${target.host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
-  const request = Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1");
-  const total = Math.max(1, Math.round(rate * seconds));
-  const interval = 1e6 / rate;
-  const latencies = new Float64Array(total);
-  const idle = [];
-  const all = new Set();
-  const waiting = []; // due times of requests that found no free connection
-  let sent = 0;
-  let done = 0;
-  let errors = 0;
-  return new Promise((resolve) => {
-    const start = now();
-    const record = (due, ok) => {
-      if (!ok) errors++;
-      latencies[done++] = now() - due;
-      if (done === total) {
-        for (const c of all) c.socket.destroy();
-        const sorted = Float64Array.from(latencies).sort();
-        const ms = (p) => percentile(sorted, p) / 1e3;
-        resolve({ requests: done, errors, connections: all.size, seconds: (now() - start) / 1e6, p50: ms(50), p90: ms(90), p99: ms(99), p999: ms(99.9), max: ms(100) });
-      }
-    };
-    const onAnswer = (c, status, due) => {
-      record(due, status < 400);
-      if (waiting.length) c.send(request, waiting.shift());
-      else idle.push(c);
-    };
-    const onBroken = (c) => {
-      all.delete(c);
-      const i = idle.indexOf(c);
-      if (i >= 0) idle.splice(i, 1);
-      if (c.busy) record(c.due, false);
-      if (waiting.length && done < total) dispatch(waiting.shift());
-    };
-    function dispatch(due) {
-      const c = idle.pop() ?? (all.size < maxConnections ? new Connection(target.hostname, Number(target.port), onAnswer, onBroken) : undefined);
-      if (!c) return waiting.push(due);
-      all.add(c);
-      c.send(request, due);
-    }
-    const tick = () => {
-      const t = now();
-      while (sent < total && start + sent * interval <= t) {
-        dispatch(t);
-        sent++;
-      }
-      if (sent < total) setTimeout(tick, Math.max(0, (start + sent * interval - now()) / 1e3));
-    };
-    tick();
-  });
+class Target {
+  constructor({ url, headers = {}, maxConnections = 256 }) {
+    this.url = new URL(url);
+    const lines = [`GET ${this.url.pathname}${this.url.search} HTTP/1.1`, `host: ${this.url.host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+    this.request = Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1");
+    this.maxConnections = maxConnections;
+    this.idle = [];
+    this.all = new Set();
+    this.current = undefined; // the run in progress
+  }
+
+  /**
+   * Sends `rate` requests per second for `seconds`. Resolves with the latencies in microseconds (one per request,
+   * in completion order) and the count of errors.
+   */
+  run(rate, seconds) {
+    const total = Math.max(1, Math.round(rate * seconds));
+    const interval = 1e6 / rate;
+    const latencies = new Float64Array(total);
+    const waiting = []; // due times of requests that found no free connection
+    let sent = 0;
+    let done = 0;
+    let errors = 0;
+    return new Promise((resolve) => {
+      const start = now();
+      const record = (due, ok) => {
+        if (!ok) errors++;
+        latencies[done++] = now() - due;
+        if (done === total) {
+          this.current = undefined;
+          resolve({ latencies, errors, seconds: (now() - start) / 1e6, connections: this.all.size });
+        }
+      };
+      const dispatch = (due) => {
+        const c = this.idle.pop() ?? (this.all.size < this.maxConnections ? new Connection(this.url.hostname, Number(this.url.port), (conn, status, d) => this.current.onAnswer(conn, status, d), (conn) => this.onBroken(conn)) : undefined);
+        if (!c) return waiting.push(due);
+        this.all.add(c);
+        c.send(this.request, due);
+      };
+      this.current = {
+        onAnswer: (c, status, due) => {
+          record(due, status < 400);
+          if (waiting.length) c.send(this.request, waiting.shift());
+          else this.idle.push(c);
+        },
+        onBroken: (c) => {
+          if (c.busy) record(c.due, false);
+          if (waiting.length && done < total) dispatch(waiting.shift());
+        },
+      };
+      const tick = () => {
+        const t = now();
+        while (sent < total && start + sent * interval <= t) {
+          dispatch(t);
+          sent++;
+        }
+        if (sent < total) setTimeout(tick, Math.max(0, (start + sent * interval - now()) / 1e3));
+      };
+      tick();
+    });
+  }
+
+  onBroken(c) {
+    this.all.delete(c);
+    const i = this.idle.indexOf(c);
+    if (i >= 0) this.idle.splice(i, 1);
+    this.current?.onBroken(c);
+  }
+
+  close() {
+    for (const c of this.all) c.socket.destroy();
+    this.all.clear();
+    this.idle.length = 0;
+  }
 }
 
-module.exports = { openLoop };
+/** Latency percentiles in milliseconds of latencies in microseconds. */
+function summarize(latencies) {
+  const sorted = Float64Array.from(latencies).sort();
+  const ms = (p) => percentile(sorted, p) / 1e3;
+  return { requests: sorted.length, p50: ms(50), p90: ms(90), p99: ms(99), p999: ms(99.9), max: ms(100) };
+}
+
+/** One run against a fresh target: `rate` requests per second for `seconds`, with its percentiles. */
+async function openLoop({ url, headers = {}, rate, seconds, maxConnections = 256 }) {
+  const target = new Target({ url, headers, maxConnections });
+  try {
+    const r = await target.run(rate, seconds);
+    return { ...summarize(r.latencies), errors: r.errors, seconds: r.seconds, connections: r.connections };
+  } finally {
+    target.close();
+  }
+}
+
+module.exports = { openLoop, Target, summarize };
