@@ -163,7 +163,7 @@ describe("event processor", () => {
     });
     expect(pod.metadata.annotations["stratum.dev/catalog-sha256"]).toMatch(/^[0-9a-f]{16}$/);
     const c = pod.spec.containers[0];
-    expect(c.command).toEqual(["node", "--enable-source-maps", "/opt/stratum/index.js", "--config", "/etc/event-processor/config.yaml"]);
+    expect(c.command).toEqual(["node", "--enable-source-maps", "/opt/stratum/boot.js", "--config", "/etc/event-processor/config.yaml"]);
     const env = Object.fromEntries(c.env.map((e: { name: string; value?: string; valueFrom?: unknown }) => [e.name, e.value ?? e.valueFrom]));
     expect(env.POSTGRES_HOST).toBe("postgres-rw.postgres.svc.cluster.local");
     expect(env.POSTGRES_PASSWORD).toEqual({ secretKeyRef: { name: "postgres-app", key: "password" } });

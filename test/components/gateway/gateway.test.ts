@@ -97,7 +97,7 @@ describe("GatewayComponent", () => {
     const pod = deploy.spec.template.spec;
     const main = pod.containers[0];
     expect(main.image).toBe("docker.io/library/node:20.18.1-bookworm-slim");
-    expect(main.command).toEqual(["node", "--enable-source-maps", "/opt/stratum/index.js", "--config", "/etc/gateway/gateway.yaml"]);
+    expect(main.command).toEqual(["node", "--enable-source-maps", "/opt/stratum/boot.js", "--config", "/etc/gateway/gateway.yaml"]);
     expect(main.volumeMounts).toContainEqual({ name: "config", mountPath: "/etc/gateway", readOnly: true });
     expect(pod.volumes).toContainEqual({ name: "config", configMap: { name: "gateway-config" } });
     expect(pod.volumes).toContainEqual({ name: "bundle", configMap: { name: gateway.asset.configMapName } });

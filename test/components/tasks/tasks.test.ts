@@ -36,7 +36,7 @@ describe("TasksComponent", () => {
     const pod = deploy.spec.template.spec;
     const main = pod.containers[0];
     expect(main.image).toBe("docker.io/library/node:20.18.1-bookworm-slim");
-    expect(main.command).toEqual(["node", "--enable-source-maps", "/opt/stratum/index.js", "--config", "/etc/task-orchestrator/config.json"]);
+    expect(main.command).toEqual(["node", "--enable-source-maps", "/opt/stratum/boot.js", "--config", "/etc/task-orchestrator/config.json"]);
     expect(main.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort])).toEqual([["http", 8080], ["http-metrics", 9090]]);
     expect(main.readinessProbe.httpGet.path).toBe("/readyz");
     expect(main.livenessProbe.httpGet.path).toBe("/healthz");
