@@ -79,7 +79,10 @@ export interface GatewayConfigFile {
     /** How long the gateway keeps accepting (while reporting not ready) after SIGTERM, so that load balancers stop
      * sending before the listener closes. @default 0s */
     readonly shutdown_delay?: Duration;
-    /** Idle keep-alive sockets kept per upstream. @default 64 */
+    /**
+     * Idle keep-alive sockets kept per upstream for WebSocket upgrades (node:http). Plain HTTP goes through undici's
+     * pool, which keeps every connection it opened and closes one after 30 s idle. @default 64
+     */
     readonly upstream_max_idle_sockets?: number;
   };
   readonly authentication?: {
