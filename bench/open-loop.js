@@ -155,15 +155,4 @@ function summarize(latencies) {
   return { requests: sorted.length, p50: ms(50), p90: ms(90), p99: ms(99), p999: ms(99.9), max: ms(100) };
 }
 
-/** One run against a fresh target: `rate` requests per second for `seconds`, with its percentiles. */
-async function openLoop({ url, headers = {}, rate, seconds, maxConnections = 256 }) {
-  const target = new Target({ url, headers, maxConnections });
-  try {
-    const r = await target.run(rate, seconds);
-    return { ...summarize(r.latencies), errors: r.errors, seconds: r.seconds, connections: r.connections };
-  } finally {
-    target.close();
-  }
-}
-
-module.exports = { openLoop, Target, summarize };
+module.exports = { Target, summarize };

@@ -122,10 +122,11 @@ export class Platform extends Construct implements PlatformContext {
   finalize(): void {
     if (this.finalized) return;
     this.graph.resolve();
-    for (const phase of ["connect", "observe", "data-plane"] as const) {
-      this.runningPhase = FINALIZE_PHASES.indexOf(phase);
+    // every phase before `derive` may still change the graph
+    FINALIZE_PHASES.slice(0, FINALIZE_PHASES.indexOf("derive")).forEach((phase, i) => {
+      this.runningPhase = i;
       for (const f of this.finalizers[phase]) f();
-    }
+    });
     this.graph.resolve();
     this.graph.bindConnections();
     this.frozenGraph = true;

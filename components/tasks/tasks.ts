@@ -87,8 +87,9 @@ export class TasksComponent extends PlatformComponent {
     if (props.maxRetries !== undefined && (!Number.isInteger(props.maxRetries) || props.maxRetries < 0 || props.maxRetries > 100)) problems.push(`maxRetries must be an integer 0-100 (got ${props.maxRetries})`);
     const route = props.route === false ? undefined : { pathPrefix: "/v1/tasks" as const, roles: ["admin"], timeout: "5m", ...props.route };
     if (route && (!route.roles.length || route.roles.some((r) => typeof r !== "string" || r.length === 0))) problems.push(`route.roles must name at least one role (got ${JSON.stringify(route.roles)})`);
-    if (route && !/^[0-9]+(ms|s|m|h)$/.test(route.timeout)) problems.push(`route.timeout must be a duration such as 90s or 5m (got ${JSON.stringify(route.timeout)})`);
-    else if (route && (durationMs(route.timeout) < 1000 || durationMs(route.timeout) > GATEWAY_REQUEST_LIMIT_MS)) problems.push(`route.timeout must be between 1s and 5m, the gateway's limit for receiving a request (got ${route.timeout})`);
+    const timeoutMs = route ? durationOrUndefined(route.timeout) : undefined;
+    if (route && timeoutMs === undefined) problems.push(`route.timeout must be a duration such as 90s or 5m (got ${JSON.stringify(route.timeout)})`);
+    else if (route && timeoutMs !== undefined && (timeoutMs < 1000 || timeoutMs > GATEWAY_REQUEST_LIMIT_MS)) problems.push(`route.timeout must be between 1s and 5m, the gateway's limit for receiving a request (got ${route.timeout})`);
     if (sizing.maxReplicas < sizing.replicas) problems.push(`sizing.tasks.maxReplicas must be >= sizing.tasks.replicas (${sizing.maxReplicas} < ${sizing.replicas})`);
     if (problems.length) throw new Error(`${this.node.path}: ${problems.join("; ")}`);
 
@@ -172,5 +173,14 @@ export class TasksComponent extends PlatformComponent {
         if (context.graph.has(target)) context.graph.connect(TASK_ORCHESTRATOR_NODE, target);
       }
     });
+  }
+}
+
+/** Milliseconds of a duration in the gateway's format, or undefined when it is not one. */
+function durationOrUndefined(value: string): number | undefined {
+  try {
+    return durationMs(value);
+  } catch {
+    return undefined;
   }
 }
