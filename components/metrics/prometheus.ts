@@ -10,6 +10,7 @@ import {
 } from "../../constructs/imports/monitoring-prometheus-monitoring.coreos.com";
 import { recommendedLabels, SUPPRESS_ANNOTATION } from "../../constructs/labels";
 import type { SpreadMode, StatefulSizing } from "../../stacks/environments/environment";
+import { clusterScoped } from "../../constructs/cluster-scoped";
 
 /** Prometheus release the operator runs (the one kube-prometheus release-0.14 pairs with operator v0.76.2). */
 export const PROMETHEUS_VERSION = "v2.54.1";
@@ -73,19 +74,19 @@ export class StratumPrometheus extends Construct {
       },
       automountServiceAccountToken: true,
     });
-    const role = new k8s.KubeClusterRole(this, "ClusterRole", {
+    const role = clusterScoped(new k8s.KubeClusterRole(this, "ClusterRole", {
       metadata: { name: `stratum-prometheus-${name}`, labels },
       rules: [
         { apiGroups: [""], resources: ["services", "endpoints", "pods", "nodes", "nodes/metrics"], verbs: ["get", "list", "watch"] },
         { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
         { nonResourceUrLs: ["/metrics", "/metrics/cadvisor"], verbs: ["get"] },
       ],
-    });
-    new k8s.KubeClusterRoleBinding(this, "ClusterRoleBinding", {
+    }));
+    clusterScoped(new k8s.KubeClusterRoleBinding(this, "ClusterRoleBinding", {
       metadata: { name: `stratum-prometheus-${name}`, labels },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role.name },
       subjects: [{ kind: "ServiceAccount", name: this.serviceAccountName, namespace: ns }],
-    });
+    }));
 
     const spread = (key: string, mode: SpreadMode) => ({
       maxSkew: 1,

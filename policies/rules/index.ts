@@ -2,6 +2,7 @@ import { PolicyRule } from "../types";
 import { hostAccessForbidden } from "./host-access-forbidden";
 import { imagePinned } from "./image-pinned";
 import { namespaceDefaultDeny } from "./namespace-default-deny";
+import { namespaceScope } from "./namespace-scope";
 import { podSecurityRestricted } from "./pod-security-restricted";
 import { probesRequired } from "./probes-required";
 import { recommendedLabelsRule } from "./recommended-labels";
@@ -11,7 +12,7 @@ import { secretNoData } from "./secret-no-data";
 import { podSecurityLabels } from "./pod-security-labels";
 import { rbacLeastPrivilege } from "./rbac-least-privilege";
 
-export { podSecurityLabels, rbacLeastPrivilege, hostAccessForbidden, imagePinned, namespaceDefaultDeny, podSecurityRestricted, probesRequired, recommendedLabelsRule, resourcesRequired, saTokenAutomount, secretNoData };
+export { namespaceScope, podSecurityLabels, rbacLeastPrivilege, hostAccessForbidden, imagePinned, namespaceDefaultDeny, podSecurityRestricted, probesRequired, recommendedLabelsRule, resourcesRequired, saTokenAutomount, secretNoData };
 
 /** The rules every synth runs. */
 export const DEFAULT_RULES: ReadonlyArray<PolicyRule> = [
@@ -26,4 +27,5 @@ export const DEFAULT_RULES: ReadonlyArray<PolicyRule> = [
   secretNoData,
   rbacLeastPrivilege,
   podSecurityLabels,
+  namespaceScope,
 ];

@@ -1,5 +1,5 @@
 import { formatFinding, runPolicies, SUPPRESSION_RULE_ID } from "../../policies/engine";
-import { DEFAULT_RULES, podSecurityLabels, rbacLeastPrivilege, hostAccessForbidden, imagePinned, namespaceDefaultDeny, podSecurityRestricted, probesRequired, recommendedLabelsRule, resourcesRequired, saTokenAutomount, secretNoData } from "../../policies/rules";
+import { DEFAULT_RULES, namespaceScope, podSecurityLabels, rbacLeastPrivilege, hostAccessForbidden, imagePinned, namespaceDefaultDeny, podSecurityRestricted, probesRequired, recommendedLabelsRule, resourcesRequired, saTokenAutomount, secretNoData } from "../../policies/rules";
 import { K8sObject, PolicyRule } from "../../policies/types";
 
 const labels = { "app.kubernetes.io/name": "order", "app.kubernetes.io/part-of": "stratum", "app.kubernetes.io/managed-by": "stratum" };
@@ -120,6 +120,17 @@ describe("policy rules", () => {
       { field: "stringData", message: "must be empty; keys found: user" },
     ]);
     expect(check(secretNoData, { ...secret, data: undefined, stringData: undefined })).toEqual([]);
+  });
+
+  it("namespace-scope refuses a namespace on cluster-scoped kinds and its absence on namespaced ones", () => {
+    const role: K8sObject = { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: "reader", namespace: "monitoring", labels } };
+    expect(check(namespaceScope, role)).toEqual([{ field: "metadata.namespace", message: 'ClusterRole is cluster-scoped: remove the namespace ("monitoring")' }]);
+    expect(check(namespaceScope, { ...role, metadata: { name: "reader", labels } })).toEqual([]);
+    const issuer: K8sObject = { apiVersion: "cert-manager.io/v1", kind: "ClusterIssuer", metadata: { name: "acme", namespace: "security" } };
+    expect(check(namespaceScope, issuer)).toHaveLength(1);
+    const cm: K8sObject = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings" } };
+    expect(check(namespaceScope, cm)).toEqual([{ field: "metadata.namespace", message: "ConfigMap is namespaced: set its namespace" }]);
+    expect(check(namespaceScope, deployment())).toEqual([]);
   });
 });
 
