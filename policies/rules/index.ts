@@ -1,4 +1,5 @@
 import { PolicyRule } from "../types";
+import { apiFormats } from "./api-formats";
 import { hostAccessForbidden } from "./host-access-forbidden";
 import { imagePinned } from "./image-pinned";
 import { namespaceDefaultDeny } from "./namespace-default-deny";
@@ -12,7 +13,7 @@ import { secretNoData } from "./secret-no-data";
 import { podSecurityLabels } from "./pod-security-labels";
 import { rbacLeastPrivilege } from "./rbac-least-privilege";
 
-export { namespaceScope, podSecurityLabels, rbacLeastPrivilege, hostAccessForbidden, imagePinned, namespaceDefaultDeny, podSecurityRestricted, probesRequired, recommendedLabelsRule, resourcesRequired, saTokenAutomount, secretNoData };
+export { apiFormats, namespaceScope, podSecurityLabels, rbacLeastPrivilege, hostAccessForbidden, imagePinned, namespaceDefaultDeny, podSecurityRestricted, probesRequired, recommendedLabelsRule, resourcesRequired, saTokenAutomount, secretNoData };
 
 /** The rules every synth runs. */
 export const DEFAULT_RULES: ReadonlyArray<PolicyRule> = [
@@ -28,4 +29,5 @@ export const DEFAULT_RULES: ReadonlyArray<PolicyRule> = [
   rbacLeastPrivilege,
   podSecurityLabels,
   namespaceScope,
+  apiFormats,
 ];

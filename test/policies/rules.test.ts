@@ -1,5 +1,5 @@
 import { formatFinding, runPolicies, SUPPRESSION_RULE_ID } from "../../policies/engine";
-import { DEFAULT_RULES, namespaceScope, podSecurityLabels, rbacLeastPrivilege, hostAccessForbidden, imagePinned, namespaceDefaultDeny, podSecurityRestricted, probesRequired, recommendedLabelsRule, resourcesRequired, saTokenAutomount, secretNoData } from "../../policies/rules";
+import { apiFormats, DEFAULT_RULES, namespaceScope, podSecurityLabels, rbacLeastPrivilege, hostAccessForbidden, imagePinned, namespaceDefaultDeny, podSecurityRestricted, probesRequired, recommendedLabelsRule, resourcesRequired, saTokenAutomount, secretNoData } from "../../policies/rules";
 import { K8sObject, PolicyRule } from "../../policies/types";
 
 const labels = { "app.kubernetes.io/name": "order", "app.kubernetes.io/part-of": "stratum", "app.kubernetes.io/managed-by": "stratum" };
@@ -122,6 +122,27 @@ describe("policy rules", () => {
     expect(check(secretNoData, { ...secret, data: undefined, stringData: undefined })).toEqual([]);
   });
 
+  it("api-formats refuses what the API server would: names, labels, port and env names, data keys and sizes", () => {
+    const bad = deployment({ container: { ports: [{ name: "metrics-exporter-http", containerPort: 9100 }], env: [{ name: "A=B", value: "x" }, { name: "X", value: "1" }, { name: "X", value: "2" }], volumeMounts: [{ name: "ghost", mountPath: "/tmp" }] } });
+    const withLabel = { ...bad, metadata: { ...bad.metadata, name: "Order_Service", labels: { ...labels, "team": "a value with spaces" } } };
+    const fields = check(apiFormats, withLabel).map((v) => v.field);
+    expect(fields).toEqual([
+      "metadata.name",
+      "metadata.labels.team",
+      "spec.template.spec.containers[0].ports[0].name",
+      "spec.template.spec.containers[0].env[0].name",
+      "spec.template.spec.containers[0].env[2].name",
+      "spec.template.spec.containers[0].volumeMounts[0].name",
+    ]);
+    const svc: K8sObject = { apiVersion: "v1", kind: "Service", metadata: { name: "1order", namespace: "apps", labels }, spec: { ports: [{ port: 80 }, { name: "http", port: 81, targetPort: "http-very-long-name" }] } };
+    expect(check(apiFormats, svc).map((v) => v.field)).toEqual(["metadata.name", "spec.ports[0].name", "spec.ports[1].targetPort"]);
+    const sts: K8sObject = { apiVersion: "apps/v1", kind: "StatefulSet", metadata: { name: "a".repeat(53), namespace: "apps", labels }, spec: { template: { metadata: { labels }, spec: { containers: [container()] } } } };
+    expect(check(apiFormats, sts)).toEqual([expect.objectContaining({ field: "metadata.name", message: expect.stringContaining("at most 52") })]);
+    const cm: K8sObject = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "big", namespace: "apps", labels }, data: { "bad/key": "x", big: "x".repeat(1024 * 1024) } };
+    expect(check(apiFormats, cm).map((v) => v.field)).toEqual(["data.bad/key", "data"]);
+    expect(check(apiFormats, deployment())).toEqual([]);
+  });
+
   it("namespace-scope refuses a namespace on cluster-scoped kinds and its absence on namespaced ones", () => {
     const role: K8sObject = { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: "reader", namespace: "monitoring", labels } };
     expect(check(namespaceScope, role)).toEqual([{ field: "metadata.namespace", message: 'ClusterRole is cluster-scoped: remove the namespace ("monitoring")' }]);
@@ -154,7 +175,7 @@ describe("suppressions", () => {
 
   it("of an unknown rule are an error listing the rules", () => {
     const obj = { ...deployment(), metadata: { ...deployment().metadata, annotations: { "stratum.dev/suppress": "no-such-rule: because" } } };
-    expect(runPolicies([obj], DEFAULT_RULES).errors[0].message).toMatch(/'no-such-rule' is not a rule; known: host-access-forbidden, image-pinned/);
+    expect(runPolicies([obj], DEFAULT_RULES).errors[0].message).toMatch(/'no-such-rule' is not a rule; known: api-formats, host-access-forbidden, image-pinned/);
   });
 
   it("format as one line naming rule, object and field", () => {
