@@ -53,6 +53,10 @@ export class JwtVerifier {
   private readonly jwks: ReturnType<typeof createRemoteJWKSet>;
   private readonly cache = new Map<string, { payload: JWTPayload; until: number }>();
   private lastSweep = 0;
+  /** When fetching the key set last failed: for a cooldown after, tokens that need a fetch fail at once. */
+  private fetchFailedAt = -Infinity;
+  /** The key resolver handed to jwtVerify: jose's remote set, with the cooldown applied to failed fetches too. */
+  private readonly keys: typeof this.jwks;
 
   constructor(private readonly settings: JwtSettings, private readonly now: () => number = Date.now) {
     this.jwks = createRemoteJWKSet(new URL(settings.jwksUri), {
@@ -60,6 +64,22 @@ export class JwtVerifier {
       cooldownDuration: settings.jwksCooldownMs,
       timeoutDuration: settings.jwksTimeoutMs,
     });
+    // jose's cooldown only spaces out refetches after a successful one; an issuer that is down or hanging would
+    // otherwise be asked again by every token that needs the keys
+    const resolve = async (...args: Parameters<typeof this.jwks>) => {
+      // a kid the cached set holds needs no fetch; any other would make jose fetch again
+      const kid = args[0]?.kid;
+      const cached = this.jwks.fresh ? this.jwks.jwks()?.keys ?? [] : [];
+      const needsFetch = !cached.some((k) => k.kid === kid);
+      if (needsFetch && this.now() - this.fetchFailedAt < settings.jwksCooldownMs) throw new TokenError("jwks_unavailable", "signing keys unavailable");
+      try {
+        return await this.jwks(...args);
+      } catch (err) {
+        if (classify(err).reason === "jwks_unavailable") this.fetchFailedAt = this.now();
+        throw err;
+      }
+    };
+    this.keys = resolve as unknown as typeof this.jwks;
   }
 
   /** Fetches the key set ahead of the first request; failures are left for requests to report. */
@@ -95,7 +115,7 @@ export class JwtVerifier {
     if (!COMPACT_JWS.test(token)) throw new TokenError("malformed", "not a compact JWS");
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.jwks, {
+      ({ payload } = await jwtVerify(token, this.keys, {
         issuer: this.settings.issuer,
         audience: this.settings.audience,
         algorithms: this.settings.algorithms,

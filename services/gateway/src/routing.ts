@@ -2,21 +2,33 @@ import type { JWTPayload } from "jose";
 import { Route } from "./config";
 import { claimAt } from "./claims";
 
-/** Splits a request target into path and query; `null` for targets the gateway refuses (see `pathProblem`). */
+/**
+ * Splits a request target into path and query; `null` for targets the gateway refuses (see `pathProblem`). The path
+ * comes back normalised (percent-encoded unreserved characters decoded, RFC 3986 6.2.2.2): routes match, and the
+ * upstream receives, one spelling of it, so `/api/%61dmin` cannot slip past the rules of `/api/admin`.
+ */
 export function splitTarget(url: string | undefined): { path: string; query: string } | null {
   if (!url || url[0] !== "/" || url.length > 8192) return null;
   const q = url.indexOf("?");
-  const path = q < 0 ? url : url.slice(0, q);
+  const raw = q < 0 ? url : url.slice(0, q);
   const query = q < 0 ? "" : url.slice(q);
+  if (pathProblem(raw)) return null;
+  const path = raw.includes("%") ? raw.replace(/%([0-9a-f]{2})/gi, (m, hex: string) => (UNRESERVED.test(String.fromCharCode(parseInt(hex, 16))) ? String.fromCharCode(parseInt(hex, 16)) : m.toUpperCase())) : raw;
   return pathProblem(path) ? null : { path, query };
 }
 
+/** Characters that mean the same percent-encoded or not (RFC 3986 2.3). */
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+
 /**
- * Why a path is refused: dot segments (plain or percent-encoded), encoded slashes or backslashes, and control
- * characters could make the upstream see a different path than the one the route and its auth rules matched.
+ * Why a path is refused: dot segments (plain or percent-encoded), encoded slashes or backslashes, control
+ * characters, a fragment and broken percent-encoding could make the upstream see a different path than the one the
+ * route and its auth rules matched.
  */
 export function pathProblem(path: string): string | undefined {
   if (/[\u0000-\u001f\u007f\\]/.test(path)) return "control character or backslash in path";
+  if (path.includes("#")) return "fragment in request target";
+  if (/%(?![0-9a-f]{2})/i.test(path)) return "broken percent-encoding in path";
   if (/%(2f|5c|00)/i.test(path)) return "encoded slash, backslash or NUL in path";
   const decoded = path.replace(/%2e/gi, ".");
   if (/(^|\/)\.\.?(\/|$)/.test(decoded)) return "dot segment in path";

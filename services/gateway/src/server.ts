@@ -17,6 +17,12 @@ import { forbiddenReason, matchRoute, splitTarget, upstreamPath } from "./routin
 import { UpstreamPools } from "./upstream";
 
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+/** Methods never proxied: TRACE echoes the request (cookies and tokens included) back to whoever can read it. */
+const REFUSED_METHODS = new Set(["TRACE", "TRACK", "CONNECT"]);
+/** What a header value may hold (RFC 9110 5.5, as node and undici check it). */
+const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/** Claims forwarded as headers: visible ASCII as is, anything else percent-encoded UTF-8. */
+const NOT_VISIBLE_ASCII = /[^\x20-\x7e]/;
 
 /** A refusal the gateway answers itself. */
 interface Refusal {
@@ -79,6 +85,8 @@ export class Gateway {
     }
     const serverOpts: http.ServerOptions = { maxHeaderSize: settings.maxHeaderBytes, keepAliveTimeout: 65_000, headersTimeout: 20_000, requestTimeout: REQUEST_TIMEOUT_MS };
     this.server = http.createServer(serverOpts, (req, res) => this.handle(req, res));
+    // Expect: 100-continue is answered only once the request is admitted, so a refused client never sends its body
+    this.server.on("checkContinue", (req, res) => this.handle(req, res));
     this.server.on("upgrade", (req, socket, head) => this.handleUpgrade(req, socket, head));
     this.server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => this.clientError(err, socket));
     this.metricsServer = http.createServer({ maxHeaderSize: 8192 }, (req, res) => this.handleMetrics(req, res));
@@ -181,7 +189,8 @@ export class Gateway {
   }
 
   private clientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-    if (!socket.writable || (err as { code?: string }).code === "ECONNRESET") {
+    // a response already in flight on this connection must not get a second status line spliced into it
+    if (!socket.writable || (err as { code?: string }).code === "ECONNRESET" || (socket as Duplex & { _httpMessage?: unknown })._httpMessage) {
       socket.destroy();
       return;
     }
@@ -189,7 +198,7 @@ export class Gateway {
     const status = code === "HPE_HEADER_OVERFLOW" ? 431 : code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
     const error = status === 431 ? "headers_too_large" : status === 408 ? "request_timeout" : "bad_request";
     this.metrics.requests.inc({ route: "none", method: "OTHER", status: String(status) });
-    socket.end(rawResponse(status, { error, message: status === 431 ? `request headers exceed ${this.settings.maxHeaderBytes} bytes` : "malformed HTTP request" }));
+    endSocket(socket, rawResponse(status, { error, message: status === 431 ? `request headers exceed ${this.settings.maxHeaderBytes} bytes` : "malformed HTTP request" }));
   }
 
   /**
@@ -267,7 +276,9 @@ export class Gateway {
     const xff = req.headers["x-forwarded-for"];
     headers["x-forwarded-for"] = xff ? `${Array.isArray(xff) ? xff.join(", ") : xff}, ${peer}` : peer;
     if (!headers["x-forwarded-proto"] || this.settings.trustedProxyHops === 0) headers["x-forwarded-proto"] = "http";
-    if (req.headers.host && !headers["x-forwarded-host"]) headers["x-forwarded-host"] = req.headers.host;
+    // a caller's own X-Forwarded-Host is never passed on (Envoy neither sets nor strips it); the Host it sent is
+    if (req.headers.host) headers["x-forwarded-host"] = req.headers.host;
+    else delete headers["x-forwarded-host"];
     headers["x-request-id"] = id;
     headers.traceparent = nextTraceparent(req.headers).traceparent;
     headers.host = route.upstream.host;
@@ -276,8 +287,9 @@ export class Gateway {
       for (const [h, claim] of route.claimsToHeaders) {
         const v = claimAt(payload, claim);
         if (v === undefined || v === null) continue;
-        const s = typeof v === "string" ? v : JSON.stringify(v);
-        if (s.length <= 4096 && !/[\r\n\u0000]/.test(s)) headers[h] = s;
+        const text = typeof v === "string" ? v : JSON.stringify(v);
+        const s = NOT_VISIBLE_ASCII.test(text) ? encodeURIComponent(text) : text;
+        if (s.length <= 4096) headers[h] = s;
       }
     }
     return headers;
@@ -318,6 +330,11 @@ export class Gateway {
     });
     const proceed = (a: Admission) => {
       if (a.route) routeLabel = a.route.pathPrefix;
+      if (res.destroyed) {
+        // the client went away while admission waited (keys, Redis): nothing to send, and no upstream request
+        if (!a.refusal) a.breaker.release();
+        return;
+      }
       if (a.refusal) {
         req.resume();
         this.sendJson(res, a.refusal.status, { error: a.refusal.error, message: a.refusal.message, request_id: id }, a.refusal.headers);
@@ -334,6 +351,11 @@ export class Gateway {
       log("error", "admission failed", { request_id: id, error: err.message });
       this.sendJson(res, 500, { error: "internal", request_id: id });
     };
+    if (REFUSED_METHODS.has(req.method ?? "")) {
+      req.resume();
+      this.sendJson(res, 405, { error: "method_not_allowed", message: `${req.method} is not proxied`, request_id: id }, { allow: [...METHODS].join(", ") });
+      return;
+    }
     try {
       const a = this.admit(req, target?.path);
       if (a instanceof Promise) a.then(proceed, failed);
@@ -369,35 +391,85 @@ export class Gateway {
     // A request without Content-Length or Transfer-Encoding has no body (RFC 9112 6.3).
     const hasBody = declared !== undefined || req.headers["transfer-encoding"] !== undefined;
     if (!hasBody) req.resume();
+    else if (String(req.headers.expect ?? "").toLowerCase() === "100-continue") res.writeContinue();
+    let uploaded = !hasBody;
     const timer = setTimeout(() => {
+      if (!uploaded) {
+        // the client is still sending its body: its own slowness, not the upstream's, so the breaker is not charged
+        settle("release");
+        abort(new Error("request body too slow"));
+        res.setHeader("connection", "close");
+        this.sendJson(res, 408, { error: "request_timeout", message: `request body not received within ${route.timeoutMs}ms`, request_id: id });
+        return;
+      }
       this.metrics.upstreamErrors.inc({ upstream: route.service, kind: "timeout" });
       settle("failure");
       abort(new Error("upstream timeout"));
       this.sendJson(res, 504, { error: "upstream_timeout", message: `upstream ${route.service} did not answer within ${route.timeoutMs}ms`, request_id: id });
     }, route.timeoutMs);
-    const request = { method: req.method as string, path: upstreamPath(route, target.path, target.query), headers: this.upstreamHeaders(req, route, payload, id), body: hasBody ? limitedBody(req, route.maxBodyBytes, tooLarge) : undefined };
+    let headers: http.OutgoingHttpHeaders;
+    try {
+      headers = this.upstreamHeaders(req, route, payload, id);
+      for (const k in headers) {
+        const v = headers[k];
+        if (typeof v === "string" ? INVALID_HEADER_VALUE.test(v) : Array.isArray(v) && v.some((x) => INVALID_HEADER_VALUE.test(x))) delete headers[k];
+      }
+    } catch (err) {
+      clearTimeout(timer);
+      settle("release");
+      req.resume();
+      log("error", "request headers failed", { request_id: id, error: (err as Error).message });
+      this.sendJson(res, 500, { error: "internal", request_id: id });
+      return;
+    }
+    const body = hasBody ? limitedBody(req, route.maxBodyBytes, tooLarge, () => (uploaded = true)) : undefined;
+    const request = { method: req.method as string, path: upstreamPath(route, target.path, target.query), headers, body };
     const abort = this.upstreams.send(route.upstream, request, {
       onResponse: (status, upHeaders, resume) => {
         clearTimeout(timer);
+        const out = stripHopByHop(upHeaders);
+        applyTransform(out, route.responseHeaders);
+        out["x-request-id"] = id;
+        if (this.draining) out.connection = "close";
+        // a 204 has no body, so no length (RFC 9110 8.6)
+        if (status === 204) delete out["content-length"];
+        try {
+          if (status < 200 || status > 999) throw new Error(`status ${status}`);
+          for (const k in out) {
+            const v = out[k];
+            if (v !== undefined) res.setHeader(k, v);
+          }
+          res.writeHead(status);
+        } catch (err) {
+          // a head that node cannot send on (a bad status or header name): the upstream broke the protocol
+          for (const k in out) if (k !== "x-request-id" && res.hasHeader(k)) res.removeHeader(k);
+          this.metrics.upstreamErrors.inc({ upstream: route.service, kind: "protocol" });
+          settle("failure");
+          abort(err as Error);
+          log("warn", "upstream sent an invalid response head", { request_id: id, upstream: route.service, error: (err as Error).message });
+          this.sendJson(res, 502, { error: "bad_gateway", message: `upstream ${route.service} sent an invalid response`, request_id: id });
+          return;
+        }
         if (status >= 500) {
           this.metrics.upstreamErrors.inc({ upstream: route.service, kind: "status" });
           settle("failure");
         } else {
           settle("success");
         }
-        const headers = stripHopByHop(upHeaders);
-        applyTransform(headers, route.responseHeaders);
-        headers["x-request-id"] = id;
-        if (this.draining) headers.connection = "close";
-        for (const k in headers) {
-          const v = headers[k];
-          if (v !== undefined) res.setHeader(k, v);
+        if (status === 204 || status === 304) {
+          // never a body (RFC 9110 15.3.5, 15.4.5); an upstream that also declares a length would keep undici
+          // waiting for bytes that must not come, so the client is answered now and that connection dropped
+          res.end();
+          const length = upHeaders["content-length"];
+          if (length !== undefined && length !== "0") abort(new Error(`${status} with a content-length`));
+          return;
         }
-        res.writeHead(status);
         res.on("drain", resume);
       },
-      onData: (chunk) => res.write(chunk),
-      onEnd: () => res.end(),
+      onData: (chunk) => (res.writableEnded ? true : res.write(chunk)),
+      onEnd: () => {
+        if (!res.writableEnded) res.end();
+      },
       onError: (err) => {
         clearTimeout(timer);
         if (res.headersSent) {
@@ -405,9 +477,11 @@ export class Gateway {
           res.destroy();
           return;
         }
-        if (settled) return;
-        this.metrics.upstreamErrors.inc({ upstream: route.service, kind: "connect" });
-        settle("failure");
+        if (res.writableEnded || res.destroyed) return;
+        if (!settled) {
+          this.metrics.upstreamErrors.inc({ upstream: route.service, kind: "connect" });
+          settle("failure");
+        }
         log("warn", "upstream error", { request_id: id, upstream: route.service, error: err.code ?? err.message });
         this.sendJson(res, 502, { error: "bad_gateway", message: `upstream ${route.service} unreachable`, request_id: id });
       },
@@ -426,7 +500,7 @@ export class Gateway {
     socket.on("error", () => socket.destroy());
     const refuse = (status: number, body: Record<string, unknown>, headers: Record<string, string> = {}) => {
       this.metrics.requests.inc({ route: "websocket", method: "GET", status: String(status) });
-      socket.end(rawResponse(status, { ...body, request_id: id }, { ...headers, "x-request-id": id }));
+      endSocket(socket, rawResponse(status, { ...body, request_id: id }, { ...headers, "x-request-id": id }));
     };
     if (this.draining) return refuse(503, { error: "draining" });
     if (String(req.headers.upgrade ?? "").toLowerCase() !== "websocket") return refuse(400, { error: "bad_request", message: "only WebSocket upgrades are proxied" });
@@ -440,7 +514,13 @@ export class Gateway {
           a.breaker.release();
           return refuse(404, { error: "not_found", message: "WebSocket is not enabled on this route" });
         }
-        this.proxyUpgrade(req, socket, head, a.route, a.breaker, a.payload, id, target as { path: string; query: string });
+        try {
+          this.proxyUpgrade(req, socket, head, a.route, a.breaker, a.payload, id, target as { path: string; query: string });
+        } catch (err) {
+          a.breaker.release();
+          log("error", "upgrade failed", { request_id: id, error: (err as Error).message });
+          refuse(502, { error: "bad_gateway" });
+        }
       },
       () => refuse(500, { error: "internal" }),
     );
@@ -463,7 +543,7 @@ export class Gateway {
       if (!finish("failure")) return;
       this.metrics.upstreamErrors.inc({ upstream: route.service, kind: "timeout" });
       upstream.destroy();
-      socket.end(rawResponse(504, { error: "upstream_timeout", request_id: id }));
+      endSocket(socket, rawResponse(504, { error: "upstream_timeout", request_id: id }));
     }, route.timeoutMs);
     socket.once("close", () => {
       if (finish("release")) upstream.destroy();
@@ -471,7 +551,7 @@ export class Gateway {
     upstream.on("error", () => {
       if (!finish("failure")) return;
       this.metrics.upstreamErrors.inc({ upstream: route.service, kind: "connect" });
-      socket.end(rawResponse(502, { error: "bad_gateway", request_id: id }));
+      endSocket(socket, rawResponse(502, { error: "bad_gateway", request_id: id }));
     });
     upstream.on("response", (up) => {
       // The upstream refused the upgrade: pass its answer on and close.
@@ -517,8 +597,11 @@ export class Gateway {
   }
 }
 
-/** The request body as it arrives, stopped (and `onTooLarge` called once) when it passes `max` bytes. */
-async function* limitedBody(req: http.IncomingMessage, max: number, onTooLarge: () => void): AsyncGenerator<Buffer> {
+/**
+ * The request body as it arrives, stopped (and `onTooLarge` called once) when it passes `max` bytes; `onEnd` is
+ * called once the whole body has been read.
+ */
+async function* limitedBody(req: http.IncomingMessage, max: number, onTooLarge: () => void, onEnd: () => void): AsyncGenerator<Buffer> {
   let received = 0;
   // destroyOnReturn false: stopping early must not destroy the socket that the 413 goes out on
   for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
@@ -529,6 +612,20 @@ async function* limitedBody(req: http.IncomingMessage, max: number, onTooLarge: 
     }
     yield chunk;
   }
+  onEnd();
+}
+
+/**
+ * Sends a last answer on a raw socket and closes it: once flushed, or after 5 s if the client does not read. A
+ * socket that only ended its side would otherwise stay half-open for as long as the client likes.
+ */
+function endSocket(socket: Duplex, text: string): void {
+  const timer = setTimeout(() => socket.destroy(), 5000);
+  timer.unref();
+  socket.end(text, () => {
+    clearTimeout(timer);
+    socket.destroy();
+  });
 }
 
 function limitHeaders(d: LimitDecision): Record<string, string> {

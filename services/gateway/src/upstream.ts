@@ -63,6 +63,8 @@ export class UpstreamPools {
         },
         onHeaders(status: number, raw: Buffer[], resume: () => void) {
           if (done) return false;
+          // informational answers (100, 102, 103) come before the real one; the client gets only that
+          if (status >= 100 && status < 200) return true;
           handlers.onResponse(status, headersFrom(raw), resume);
           return true;
         },
