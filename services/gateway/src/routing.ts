@@ -13,7 +13,11 @@ export function splitTarget(url: string | undefined): { path: string; query: str
   const raw = q < 0 ? url : url.slice(0, q);
   const query = q < 0 ? "" : url.slice(q);
   if (pathProblem(raw)) return null;
-  const path = raw.includes("%") ? raw.replace(/%([0-9a-f]{2})/gi, (m, hex: string) => (UNRESERVED.test(String.fromCharCode(parseInt(hex, 16))) ? String.fromCharCode(parseInt(hex, 16)) : m.toUpperCase())) : raw;
+  if (!raw.includes("%")) return { path: raw, query };
+  const path = raw.replace(/%([0-9a-f]{2})/gi, (m, hex: string) => {
+    const c = String.fromCharCode(parseInt(hex, 16));
+    return UNRESERVED.test(c) ? c : m.toUpperCase();
+  });
   return pathProblem(path) ? null : { path, query };
 }
 
