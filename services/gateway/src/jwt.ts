@@ -35,6 +35,8 @@ function classify(err: unknown): TokenError {
     if (err.claim === "aud") return new TokenError("audience", "unexpected audience");
     return new TokenError("claims", `invalid claim ${err.claim}`);
   }
+  // an unknown critical header parameter (RFC 7515 4.1.11) is not an algorithm problem
+  if (err instanceof errors.JOSENotSupported && /extension header parameter/i.test(err.message)) return new TokenError("malformed", "unsupported critical header parameter");
   if (err instanceof errors.JOSEAlgNotAllowed || err instanceof errors.JOSENotSupported) return new TokenError("algorithm", "algorithm not allowed");
   if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) return new TokenError("unknown_kid", "no key matches the token's kid");
   if (err instanceof errors.JWSSignatureVerificationFailed) return new TokenError("signature", "signature verification failed");
@@ -126,6 +128,8 @@ export class JwtVerifier {
     } catch (err) {
       throw classify(err);
     }
+    // RFC 7519 4.1.2: a StringOrURI; anything else would identify nobody (and share no per-user rate limit)
+    if (payload.sub !== undefined && typeof payload.sub !== "string") throw new TokenError("claims", "invalid claim sub: must be a string");
     if (this.settings.tokenCacheSize > 0 && typeof payload.exp === "number") {
       // Cache until exp (without the skew allowance) so that a cached token never outlives a fresh verification.
       const until = Math.min(payload.exp * 1000, now + 5 * 60_000);

@@ -73,6 +73,8 @@ describe("gateway authentication and authorisation", () => {
     ["without exp", () => sign(claims({ exp: undefined }), { key: key1 }), "invalid claim exp"],
     ["garbage", () => "not.a.token!!", "not a compact JWS"],
     ["oversized", () => "a".repeat(9000), "token too long"],
+    ["with a sub that is no string", () => sign(claims({ sub: 42 }), { key: key1 }), "invalid claim sub: must be a string"],
+    ["with an unknown critical header", () => sign(claims(), { key: key1, header: { crit: ["x-bank"], "x-bank": 1 } }), "unsupported critical header parameter"],
   ])("refuses a token that is %s with 401 invalid_token", async (_name, token, description) => {
     const res = await get("/api/orders", token());
     expect(res.status).toBe(401);

@@ -26,9 +26,9 @@ export function rsaKey(kid: string): SigningKey {
 const b64 = (v: unknown) => Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64url");
 
 /** Signs a JWT by hand, so that tests can also build the tokens a correct library refuses to make. */
-export function sign(payload: Record<string, unknown>, opts: { key?: SigningKey; alg?: string; kid?: string; hmacSecret?: Buffer | string } = {}): string {
+export function sign(payload: Record<string, unknown>, opts: { key?: SigningKey; alg?: string; kid?: string; hmacSecret?: Buffer | string; header?: Record<string, unknown> } = {}): string {
   const alg = opts.alg ?? "RS256";
-  const header: Record<string, unknown> = { alg, typ: "JWT" };
+  const header: Record<string, unknown> = { alg, typ: "JWT", ...opts.header };
   const kid = opts.kid ?? opts.key?.kid;
   if (kid) header.kid = kid;
   const input = `${b64(header)}.${b64(payload)}`;
