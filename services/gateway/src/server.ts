@@ -68,7 +68,7 @@ export class Gateway {
     const rl = settings.rateLimit;
     if (rl.enabled) {
       this.limiter = rl.redis
-        ? new RedisRateLimiter({ ...rl.redis, onFailure: (err) => log("warn", "rate limit backend failed", { error: err.message }) })
+        ? new RedisRateLimiter({ ...rl.redis, onFailure: throttledWarning("rate limit backend failed", 10_000) })
         : new MemoryRateLimiter(rl.maxKeys);
     }
     for (const r of settings.routes) {
@@ -613,6 +613,25 @@ async function* limitedBody(req: http.IncomingMessage, max: number, onTooLarge: 
     yield chunk;
   }
   onEnd();
+}
+
+/**
+ * A warning logged at most once per `everyMs`, with how many were held back since: a backend that is down fails
+ * every request, and one line per request would bury everything else in the log.
+ */
+function throttledWarning(message: string, everyMs: number): (err: Error) => void {
+  let last = -Infinity;
+  let held = 0;
+  return (err) => {
+    const now = Date.now();
+    if (now - last < everyMs) {
+      held++;
+      return;
+    }
+    log("warn", message, { error: err.message, suppressed: held });
+    last = now;
+    held = 0;
+  };
 }
 
 /**

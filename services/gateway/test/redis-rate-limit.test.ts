@@ -112,6 +112,24 @@ describe("rate limits shared through Redis", () => {
     }
   });
 
+  it("warns about a Redis that is down once per interval, not once per request", async () => {
+    const upstream = await startUpstream();
+    const dead = await freePort();
+    const gw = await startGateway({
+      rate_limiting: { default: { requests_per_second: 100, burst: 100 }, redis: { host: "127.0.0.1", port: dead, key_prefix: "gw:", on_error: "allow" } },
+      routes: [{ path_prefix: "/", service: "up", upstream: upstream.url, auth: { required: false } }],
+    });
+    try {
+      for (let i = 0; i < 20; i++) expect((await request(`${gw.url}/x`)).status).toBe(200);
+      const warnings = gw.stdout().split("\n").filter((l) => l.includes("rate limit backend failed"));
+      expect(warnings.length).toBeGreaterThanOrEqual(1);
+      expect(warnings.length).toBeLessThanOrEqual(2);
+    } finally {
+      await gw.stop();
+      await upstream.close();
+    }
+  });
+
   it("limits across two gateway processes", async () => {
     const upstream = await startUpstream();
     const config = {
