@@ -1,5 +1,7 @@
+import { randomUUID } from "node:crypto";
 import { IncomingMessage, ServerResponse } from "node:http";
 import { Config } from "./config";
+import { isConnectionError } from "./db";
 import { IllegalTransitionError, TASK_STATES, TaskState } from "./lifecycle";
 import { Logger } from "./logger";
 import { Metrics } from "./metrics";
@@ -57,12 +59,9 @@ function pathSegment(raw: string, field: string): string {
   }
 }
 
-/** Errors that mean the database cannot be reached (answered 503, so clients and the gateway retry). */
-function databaseUnavailable(e: unknown): boolean {
-  const err = e as { code?: string; message?: string };
-  return (typeof err?.code === "string" && (err.code.startsWith("08") || err.code === "57P01" || err.code === "57P03" || err.code === "ECONNREFUSED" || err.code === "ECONNRESET"))
-    || /timeout exceeded when trying to connect|Connection terminated/i.test(err?.message ?? "");
-}
+/** An object store that failed or did not answer in time: 503, so that clients retry the upload. */
+const storageUnavailable = (e: unknown) =>
+  new HttpError(503, "storage_unavailable", `object storage failed: ${String((e as Error)?.message ?? e).replace(/\.$/, "")}; retry later`, undefined, { retryAfter: 5 });
 
 /** The route template of a path, for metric labels (bounded cardinality: ids never become labels). */
 export function routeTemplate(pathname: string): string {
@@ -155,21 +154,36 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
     if (declared !== undefined && declared > max) throw new HttpError(413, "payload_too_large", `file is ${declared} bytes; the limit is ${max} bytes`, undefined, { limit: max });
     if (!deps.storage) throw new HttpError(503, "storage_unavailable", "object storage is not configured");
     await store.assertAcceptsFiles(id);
+    const storage = deps.storage;
     const key = `tasks/${id}/${name}`;
-    let result: { size: number; sha256: string };
+    // The body goes to a key of its own and is copied into place only once it is verified and the task still takes
+    // it: a bad or refused upload never touches the file stored before it.
+    const staging = `staging/${id}/${randomUUID()}`;
+    let storageFailed = false;
+    const unavailable = (e: unknown) => {
+      storageFailed = true;
+      return storageUnavailable(e);
+    };
     try {
-      result = await deps.storage.upload(key, req, contentType, max);
-    } catch (e) {
-      if (e instanceof TooLargeError) throw new HttpError(413, "payload_too_large", `file exceeds the limit of ${max} bytes`, undefined, { limit: max });
-      throw e;
+      let result: { size: number; sha256: string };
+      try {
+        result = await storage.upload(staging, req, contentType, max);
+      } catch (e) {
+        if (e instanceof TooLargeError) throw new HttpError(413, "payload_too_large", `file exceeds the limit of ${max} bytes`, undefined, { limit: max });
+        throw unavailable(e);
+      }
+      metrics.uploadBytes.inc(result.size);
+      if (expected && expected !== result.sha256) {
+        throw new HttpError(400, "checksum_mismatch", `SHA-256 of the received file is ${result.sha256}, the request declared ${expected}`, [{ field: "X-Checksum-SHA256", message: "does not match the received file" }]);
+      }
+      const file = await store.addFile(id, { name, key, size: result.size, contentType, sha256: result.sha256 }, () =>
+        storage.copy(staging, key).catch((e) => { throw unavailable(e); }));
+      send(res, 201, file);
+    } finally {
+      const cleanup = storage.delete(staging).catch((e) => log.warn("staging object not deleted", { key: staging, error: String(e) }));
+      // a store that just failed would make the client wait for its timeouts once more before hearing about it
+      if (!storageFailed) await cleanup;
     }
-    metrics.uploadBytes.inc(result.size);
-    if (expected && expected !== result.sha256) {
-      await deps.storage.delete(key).catch(() => undefined);
-      throw new HttpError(400, "checksum_mismatch", `SHA-256 of the received file is ${result.sha256}, the request declared ${expected}`, [{ field: "X-Checksum-SHA256", message: "does not match the received file" }]);
-    }
-    const file = await store.addFile(id, { name, key, size: result.size, contentType, sha256: result.sha256 });
-    send(res, 201, file);
   }
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<string> {
@@ -235,7 +249,7 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
         else if (e instanceof IllegalTransitionError) err = new HttpError(409, "illegal_transition", e.message, undefined, { from: e.from, to: e.to });
         else if (e instanceof TaskNotFoundError) err = new HttpError(404, "not_found", e.message);
         else if (e instanceof TaskConflictError) err = new HttpError(409, "conflict", e.message);
-        else if (databaseUnavailable(e)) {
+        else if (isConnectionError(e)) {
           log.warn("database unavailable", { method: req.method, path: url.pathname, error: String(e) });
           err = new HttpError(503, "database_unavailable", "the task database is unavailable; retry later", undefined, { retryAfter: 5 });
         } else {

@@ -54,7 +54,11 @@ export class App {
     this.metrics = metrics = new Metrics(this.store, { defaults: options.defaultMetrics });
     if (config.storage.bucket) {
       this.storage = new ObjectStorage(
-        { bucket: config.storage.bucket, region: config.storage.region, endpoint: config.storage.endpoint, partSizeBytes: config.storage.partSizeBytes, queueSize: config.storage.queueSize },
+        {
+          bucket: config.storage.bucket, region: config.storage.region, endpoint: config.storage.endpoint, partSizeBytes: config.storage.partSizeBytes,
+          queueSize: config.storage.queueSize, connectTimeoutMs: config.storage.connectTimeoutMs, requestTimeoutMs: config.storage.requestTimeoutMs,
+          socketTimeoutMs: config.storage.socketTimeoutMs,
+        },
         options.s3Client,
       );
     }
@@ -87,11 +91,20 @@ export class App {
     });
   }
 
-  /** Migrates the schema, then listens and starts the worker and the relay. */
+  /**
+   * Migrates the schema, then listens and starts the worker and the relay. A failure (database unreachable, port in
+   * use) rejects after closing what was opened, so the caller can report it and exit.
+   */
   async start(): Promise<void> {
-    await migrate(this.pool);
-    await new Promise<void>((r) => this.server.listen(this.config.http.port, this.config.http.host, r));
-    await new Promise<void>((r) => this.metricsServer.listen(this.config.metrics.port, this.config.http.host, r));
+    try {
+      await migrate(this.pool);
+      await listen(this.server, this.config.http.port, this.config.http.host);
+      await listen(this.metricsServer, this.config.metrics.port, this.config.http.host);
+    } catch (e) {
+      await this.close();
+      throw e;
+    }
+    for (const server of [this.server, this.metricsServer]) server.on("error", (e) => this.log.error("server error", { error: String(e) }));
     this.worker?.start();
     this.relay.start();
     this.ready = true;
@@ -127,11 +140,28 @@ export class App {
       const timer = setTimeout(() => this.server.closeAllConnections(), Math.max(1000, this.config.shutdown.drainSeconds * 1000)).unref();
       await closed;
       clearTimeout(timer);
-      await new Promise<void>((r) => this.metricsServer.close(() => r()));
-      this.storage?.client.destroy();
-      await this.pool.end();
+      await this.close();
       this.log.info("stopped");
     })();
     return this.stopping;
   }
+
+  private async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await Promise.all([this.server, this.metricsServer].map((s) => new Promise<void>((r) => (s.listening ? s.close(() => r()) : r()))));
+    this.storage?.client.destroy();
+    await this.pool.end();
+  }
+}
+
+/** Listens, rejecting on the server's 'error' (EADDRINUSE, EACCES) instead of leaving it unhandled. */
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error) => reject(e);
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
 }

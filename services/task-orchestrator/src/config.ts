@@ -15,6 +15,12 @@ export interface Config {
     readonly allowedContentTypes: ReadonlyArray<string>;
     readonly partSizeBytes: number;
     readonly queueSize: number;
+    /** Longest wait for a connection to the object store, ms. */
+    readonly connectTimeoutMs: number;
+    /** Longest time from sending a request to the object store to its response headers, ms. */
+    readonly requestTimeoutMs: number;
+    /** Longest silence on a connection to the object store, ms. */
+    readonly socketTimeoutMs: number;
   };
   readonly api: { readonly enabled: boolean; readonly maxPageSize: number; readonly defaultPageSize: number };
   readonly worker: {
@@ -54,13 +60,17 @@ export const CONFIG_SCHEMA = obj({
     bucket: { type: "string", pattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$" },
     region: { type: "string", default: "us-east-1" },
     endpoint: { type: "string", pattern: "^https?://" },
-    maxUploadBytes: int(1, Number.MAX_SAFE_INTEGER, 100 * 1024 * 1024),
+    // uploads are copied into place with one CopyObject, which S3 allows up to 5 GiB
+    maxUploadBytes: int(1, 5 * 1024 * 1024 * 1024, 100 * 1024 * 1024),
     allowedContentTypes: {
       type: "array", minItems: 1, items: { type: "string", pattern: "^[a-z0-9.+-]+/[a-z0-9.+-]+$" },
       default: ["text/csv", "text/plain", "application/json", "application/x-ndjson", "application/octet-stream", "application/gzip", "application/zip"],
     },
     partSizeBytes: int(5 * 1024 * 1024, 512 * 1024 * 1024, 5 * 1024 * 1024),
     queueSize: int(1, 16, 2),
+    connectTimeoutMs: int(100, 600000, 5000),
+    requestTimeoutMs: int(100, 3600000, 300000),
+    socketTimeoutMs: int(100, 3600000, 30000),
   }),
   api: obj({ enabled: { type: "boolean", default: true }, maxPageSize: int(1, 1000, 100), defaultPageSize: int(1, 1000, 20) }),
   worker: obj({

@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS tasks (
   awaiting_file text,
   run_after timestamptz NOT NULL DEFAULT now(),
   lease_owner text,
+  lease_token uuid,
   lease_expires_at timestamptz,
   progress_percent integer NOT NULL DEFAULT 0 CHECK (progress_percent BETWEEN 0 AND 100),
   progress_message text,
@@ -38,6 +39,7 @@ CREATE TABLE IF NOT EXISTS tasks (
   started_at timestamptz,
   finished_at timestamptz
 );
+ALTER TABLE tasks ADD COLUMN IF NOT EXISTS lease_token uuid;
 CREATE INDEX IF NOT EXISTS tasks_ready ON tasks (priority DESC, run_after, seq) WHERE state IN ('pending', 'retrying');
 CREATE INDEX IF NOT EXISTS tasks_leases ON tasks (lease_expires_at) WHERE state = 'running';
 CREATE INDEX IF NOT EXISTS tasks_type_state ON tasks (type, state, seq);
@@ -123,9 +125,20 @@ export async function withClient<T>(pool: Pool, fn: (client: PoolClient) => Prom
   }
 }
 
-function isConnectionError(e: unknown): boolean {
-  const err = e as { code?: string; message?: string };
-  return (typeof err?.code === "string" && (err.code.startsWith("08") || err.code === "57P01")) || /Connection terminated/i.test(err?.message ?? "");
+/** SQLSTATEs and socket error codes that mean the connection (not the statement) failed. */
+const CONNECTION_ERROR_CODES = new Set(["57P01", "57P02", "57P03", "53300", "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
+
+/**
+ * True when `e` means the database connection is gone or cannot be had, rather than that a statement was wrong:
+ * SQLSTATE class 08 and the shutdown codes, socket errors, and node-pg's own errors, which carry no code (a client
+ * whose connection died between two statements answers the next one with "Client has encountered a connection
+ * error and is not queryable").
+ */
+export function isConnectionError(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown };
+  if (typeof err?.code === "string" && (err.code.startsWith("08") || CONNECTION_ERROR_CODES.has(err.code))) return true;
+  const message = typeof err?.message === "string" ? err.message : "";
+  return /Connection terminated|not queryable|timeout exceeded when trying to connect|Connection ended unexpectedly/i.test(message);
 }
 
 /** Runs `fn` in a transaction and commits, or rolls back and rethrows. */

@@ -60,11 +60,18 @@ async function exportTasks(deps: HandlerDeps, ctx: TaskContext): Promise<unknown
   const storage = needStorage(deps, "export");
   const key = `exports/${ctx.task.id}/tasks.${p.format}`;
   const out = new PassThrough();
-  const uploaded = storage.upload(key, out, p.format === "csv" ? "text/csv" : "application/x-ndjson", Number.MAX_SAFE_INTEGER);
+  // errors reach the handler through `uploaded` and the wait for 'drain' below, never as an unhandled 'error' event
+  out.on("error", () => undefined);
+  const uploaded = storage.upload(key, out, p.format === "csv" ? "text/csv" : "application/x-ndjson", Number.MAX_SAFE_INTEGER, ctx.signal);
+  // an upload that failed reads no more: destroying the stream ends a write waiting for 'drain' with its error
+  uploaded.catch((e) => out.destroy(e));
   const limit = p.limit ?? 100000;
   let rows = 0;
   let lastSeq = "0";
-  const write = async (text: string) => { if (!out.write(text)) await once(out, "drain"); };
+  const write = async (text: string) => {
+    if (out.destroyed) throw out.errored ?? new Error("export stream closed");
+    if (!out.write(text)) await once(out, "drain", { signal: ctx.signal });
+  };
   try {
     if (p.format === "csv") await write("id,type,state,attempts,created_at,finished_at\n");
     while (rows < limit) {
@@ -120,7 +127,7 @@ async function report(deps: HandlerDeps, ctx: TaskContext): Promise<unknown> {
   let key: string | null = null;
   if (deps.storage) {
     key = `reports/${ctx.task.id}/${p.name}.json`;
-    await deps.storage.put(key, JSON.stringify(body), "application/json");
+    await deps.storage.put(key, JSON.stringify(body), "application/json", ctx.signal);
   }
   return { ...body, key };
 }

@@ -2,6 +2,9 @@ import { parseArgs } from "node:util";
 import { App } from "./app";
 import { ConfigFileError, loadConfig } from "./config";
 
+/** Time past delaySeconds + drainSeconds that a stopping process gets to flush events and close connections. */
+const SHUTDOWN_MARGIN_MS = 5000;
+
 /**
  * Entry point: `node index.js --config FILE [--role api|worker|all]`. PostgreSQL comes from the config,
  * DATABASE_URL, or the POSTGRES_* variables; object storage from the config or S3_BUCKET/S3_REGION/S3_ENDPOINT.
@@ -37,6 +40,13 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     app.log.info("signal received", { signal });
+    // running tasks are left to lease expiry after drainSeconds; whatever else still waits then (a handler or a
+    // query stuck on an unresponsive backend) must not keep the pod past its grace period
+    const limitMs = (config.shutdown.delaySeconds + config.shutdown.drainSeconds) * 1000 + SHUTDOWN_MARGIN_MS;
+    setTimeout(() => {
+      app.log.error("shutdown timed out; exiting", { afterMs: limitMs });
+      process.exit(1);
+    }, limitMs).unref();
     app.stop().then(() => process.exit(0), (e) => { app.log.error("shutdown failed", { error: String(e) }); process.exit(1); });
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
@@ -45,8 +55,9 @@ async function main(): Promise<void> {
   try {
     await app.start();
   } catch (e) {
-    app.log.error("start failed", { error: String((e as Error)?.stack ?? e) });
-    await app.stop().catch(() => undefined);
+    // start() closed what it had opened
+    const err = e as NodeJS.ErrnoException;
+    app.log.error("start failed", { reason: err?.message ?? String(e), code: err?.code, error: String(err?.stack ?? e) });
     process.exit(1);
   }
 }

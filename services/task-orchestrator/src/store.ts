@@ -34,6 +34,22 @@ export interface TaskFile {
   readonly createdAt: string;
 }
 
+/**
+ * One claim of a task: the worker that holds it and a token unique to this claim. Worker updates carry the token, so
+ * a run whose lease expired can never touch the task again, not even when the same worker claimed it anew.
+ */
+export interface Lease {
+  readonly taskId: string;
+  readonly owner: string;
+  readonly token: string;
+}
+
+/** A claimed task and the lease of this run. */
+export interface Claim {
+  readonly task: Task;
+  readonly lease: Lease;
+}
+
 /** Retry policy: retries of a failed run wait base * 2^(n-1), at most maxDelayMs, with +-jitter. */
 export interface RetryPolicy {
   readonly baseDelayMs: number;
@@ -89,6 +105,9 @@ export interface ListTasks {
 
 type Row = Record<string, any>;
 
+// text columns cannot hold NUL; messages come from handlers and libraries, so they are cleaned rather than refused
+const withoutNul = (s: string) => s.replace(/\u0000/g, "");
+
 const iso = (v: Date | null | undefined): string | null => (v ? new Date(v).toISOString() : null);
 
 function toTask(r: Row): Task {
@@ -112,6 +131,8 @@ function toTask(r: Row): Task {
   };
 }
 
+const MAX_SEQ = 2n ** 63n - 1n;
+
 /** Cursor of a list page: the last row's sequence number, opaque to clients. */
 export function encodeCursor(seq: string): string {
   return Buffer.from(`s:${seq}`).toString("base64url");
@@ -121,8 +142,12 @@ export function encodeCursor(seq: string): string {
 export function decodeCursor(cursor: string): string | undefined {
   const text = Buffer.from(cursor, "base64url").toString("utf8");
   const m = /^s:([0-9]{1,19})$/.exec(text);
-  return m ? m[1] : undefined;
+  // seq is a bigint column: a larger number is not one we handed out, and PostgreSQL would refuse it
+  return m && BigInt(m[1]) <= MAX_SEQ ? m[1] : undefined;
 }
+
+/** The WHERE clause of every worker update ($1 task id, $2 owner, $3 lease token): only the current claim matches. */
+const HELD = "id = $1 AND lease_owner = $2 AND lease_token = $3 AND state = 'running'";
 
 function rethrowTransition(e: unknown, id: string, from: TaskState, to: TaskState): never {
   if ((e as { code?: string }).code === ILLEGAL_TRANSITION_SQLSTATE) throw new IllegalTransitionError(id, from, to);
@@ -203,7 +228,7 @@ export class TaskStore {
       assertTransition(id, from, "cancelled");
       const r = await c
         .query(
-          `UPDATE tasks SET state = 'cancelled', lease_owner = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
+          `UPDATE tasks SET state = 'cancelled', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
            WHERE id = $1 RETURNING *`,
           [id],
         )
@@ -236,8 +261,11 @@ export class TaskStore {
     return task;
   }
 
-  /** Claims up to `n` due tasks for `owner` (pending or retrying -> running) without waiting on rows others hold. */
-  async claim(owner: string, n: number, leaseMs: number): Promise<Task[]> {
+  /**
+   * Claims up to `n` due tasks for `owner` (pending or retrying -> running) without waiting on rows others hold; each
+   * claim gets a new lease token.
+   */
+  async claim(owner: string, n: number, leaseMs: number): Promise<Claim[]> {
     const r = await this.pool.query(
       `WITH next AS (
          SELECT id, state AS previous FROM tasks
@@ -246,37 +274,37 @@ export class TaskStore {
          LIMIT $2
          FOR UPDATE SKIP LOCKED
        )
-       UPDATE tasks t SET state = 'running', attempts = t.attempts + 1, lease_owner = $1,
+       UPDATE tasks t SET state = 'running', attempts = t.attempts + 1, lease_owner = $1, lease_token = gen_random_uuid(),
          lease_expires_at = now() + make_interval(secs => $3::double precision / 1000), started_at = now(), finished_at = NULL,
          error = NULL, progress_percent = 0, progress_message = NULL, updated_at = now()
        FROM next WHERE t.id = next.id
        RETURNING t.*, next.previous`,
       [owner, n, leaseMs],
     );
-    const tasks = r.rows.map(toTask);
-    r.rows.forEach((row, i) => this.changed(tasks[i], row.previous, "running"));
-    return tasks;
+    const claims = r.rows.map((row) => ({ task: toTask(row), lease: { taskId: row.id, owner, token: row.lease_token } }));
+    r.rows.forEach((row, i) => this.changed(claims[i].task, row.previous, "running"));
+    return claims;
   }
 
-  /** Extends the lease; false when the worker no longer holds the task (cancelled or reclaimed). */
-  async heartbeat(id: string, owner: string, leaseMs: number): Promise<boolean> {
+  /** Extends the lease; false when this claim no longer holds the task (cancelled, or reclaimed and claimed again). */
+  async heartbeat(lease: Lease, leaseMs: number): Promise<boolean> {
     const r = await this.pool.query(
-      `UPDATE tasks SET lease_expires_at = now() + make_interval(secs => $3::double precision / 1000)
-       WHERE id = $1 AND lease_owner = $2 AND state = 'running'`,
-      [id, owner, leaseMs],
+      `UPDATE tasks SET lease_expires_at = now() + make_interval(secs => $4::double precision / 1000)
+       WHERE ${HELD}`,
+      [lease.taskId, lease.owner, lease.token, leaseMs],
     );
     return r.rowCount === 1;
   }
 
-  /** Records progress (and extends the lease); false when the worker no longer holds the task. */
-  async progress(id: string, owner: string, percent: number, message: string | null, leaseMs: number): Promise<boolean> {
+  /** Records progress (and extends the lease); false when this claim no longer holds the task. */
+  async progress(lease: Lease, percent: number, message: string | null, leaseMs: number): Promise<boolean> {
     const pct = Math.max(0, Math.min(100, Math.round(percent)));
     return inTransaction(this.pool, async (c) => {
       const r = await c.query(
-        `UPDATE tasks SET progress_percent = $3, progress_message = $4, updated_at = now(),
-           lease_expires_at = now() + make_interval(secs => $5::double precision / 1000)
-         WHERE id = $1 AND lease_owner = $2 AND state = 'running' RETURNING *`,
-        [id, owner, pct, message?.slice(0, 500) ?? null, leaseMs],
+        `UPDATE tasks SET progress_percent = $4, progress_message = $5, updated_at = now(),
+           lease_expires_at = now() + make_interval(secs => $6::double precision / 1000)
+         WHERE ${HELD} RETURNING *`,
+        [lease.taskId, lease.owner, lease.token, pct, message === null ? null : withoutNul(message).slice(0, 500), leaseMs],
       );
       if (r.rowCount !== 1) return false;
       const task = toTask(r.rows[0]);
@@ -285,22 +313,23 @@ export class TaskStore {
     });
   }
 
-  /** Stores the result (running -> completed); false when the worker no longer holds the task. */
-  async complete(id: string, owner: string, result: unknown): Promise<boolean> {
+  /** Stores the result (running -> completed); false when this claim no longer holds the task. */
+  async complete(lease: Lease, result: unknown): Promise<boolean> {
+    const id = lease.taskId;
     // one statement (one round trip), the outbox row included: this is the hottest path of the queue
     const r = await this.pool
       .query(
         `WITH t AS (
-           UPDATE tasks SET state = 'completed', result = $3, progress_percent = 100, lease_owner = NULL, lease_expires_at = NULL,
-             finished_at = now(), updated_at = now()
-           WHERE id = $1 AND lease_owner = $2 AND state = 'running' RETURNING *
+           UPDATE tasks SET state = 'completed', result = $4, progress_percent = 100, lease_owner = NULL, lease_token = NULL,
+             lease_expires_at = NULL, finished_at = now(), updated_at = now()
+           WHERE ${HELD} RETURNING *
          ), o AS (
            INSERT INTO task_outbox (event_id, type, task_id, data)
-           SELECT $4, 'task.completed', t.id, jsonb_build_object('id', t.id, 'type', t.type, 'state', t.state, 'attempts', t.attempts, 'result', t.result)
-           FROM t WHERE $5
+           SELECT $5, 'task.completed', t.id, jsonb_build_object('id', t.id, 'type', t.type, 'state', t.state, 'attempts', t.attempts, 'result', t.result)
+           FROM t WHERE $6
          )
          SELECT * FROM t`,
-        [id, owner, JSON.stringify(result ?? null), randomUUID(), this.options.events],
+        [id, lease.owner, lease.token, JSON.stringify(result ?? null), randomUUID(), this.options.events],
       )
       .catch((e) => rethrowTransition(e, id, "running", "completed"));
     if (r.rowCount !== 1) return false;
@@ -310,11 +339,11 @@ export class TaskStore {
 
   /**
    * Records a failed run (running -> failed) and, while retries remain, schedules the next one with exponential
-   * backoff (failed -> retrying). False when the worker no longer holds the task.
+   * backoff (failed -> retrying). False when this claim no longer holds the task.
    */
-  async fail(id: string, owner: string, error: string): Promise<boolean> {
+  async fail(lease: Lease, error: string): Promise<boolean> {
     const changes = await inTransaction(this.pool, async (c) => {
-      const cur = await c.query("SELECT * FROM tasks WHERE id = $1 AND lease_owner = $2 AND state = 'running' FOR UPDATE", [id, owner]);
+      const cur = await c.query(`SELECT * FROM tasks WHERE ${HELD} FOR UPDATE`, [lease.taskId, lease.owner, lease.token]);
       if (!cur.rows[0]) return undefined;
       return this.failLocked(c, cur.rows[0], error);
     });
@@ -325,10 +354,10 @@ export class TaskStore {
 
   private async failLocked(c: PoolClient, row: Row, error: string): Promise<Array<[Task, TaskState, TaskState]>> {
     const id = row.id as string;
-    const msg = error.slice(0, 2000);
+    const msg = withoutNul(error).slice(0, 2000);
     const failed = await c
       .query(
-        `UPDATE tasks SET state = 'failed', error = $2, lease_owner = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
+        `UPDATE tasks SET state = 'failed', error = $2, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
          WHERE id = $1 RETURNING *`,
         [id, msg],
       )
@@ -379,8 +408,14 @@ export class TaskStore {
     return task;
   }
 
-  /** Records an uploaded file; a task waiting for this file becomes due. */
-  async addFile(id: string, file: Omit<TaskFile, "createdAt">): Promise<TaskFile> {
+  /**
+   * Records an uploaded file; a task waiting for this file becomes due. `publish` (which puts the object in place)
+   * runs after the record is written and before it is committed, while the task's row is locked: a task that no
+   * longer accepts files refuses before anything is published, a failed publish records nothing, uploads of one task
+   * take turns (so the last record and the last object are the same upload), and no worker can claim the task until
+   * both are there.
+   */
+  async addFile(id: string, file: Omit<TaskFile, "createdAt">, publish: () => Promise<void> = async () => undefined): Promise<TaskFile> {
     return inTransaction(this.pool, async (c) => {
       const cur = await c.query("SELECT state FROM tasks WHERE id = $1 FOR UPDATE", [id]);
       if (!cur.rows[0]) throw new TaskNotFoundError(id);
@@ -393,6 +428,7 @@ export class TaskStore {
         [id, file.name, file.key, file.size, file.contentType, file.sha256],
       );
       await c.query("UPDATE tasks SET awaiting_file = NULL, updated_at = now() WHERE id = $1 AND awaiting_file = $2", [id, file.name]);
+      await publish();
       return toFile(r.rows[0]);
     });
   }

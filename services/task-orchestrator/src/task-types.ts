@@ -1,5 +1,4 @@
 import Ajv, { ErrorObject, ValidateFunction } from "ajv";
-import addFormats from "ajv-formats";
 
 /** The kinds of task the orchestrator runs. */
 export const TASK_TYPES = ["import", "export", "batch", "report", "sync"] as const;
@@ -8,6 +7,55 @@ export type TaskType = (typeof TASK_TYPES)[number];
 
 const NAME = { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$" };
 const FILE_NAME = { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", description: "name of a file uploaded for the task" };
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|([+-])(\d{2}):(\d{2}))$/i;
+
+/**
+ * Milliseconds since the epoch of an RFC 3339 date-time (`2026-01-31T12:00:00Z`, `...+02:00`), or undefined unless it
+ * is one PostgreSQL's timestamptz stores as written: year 0001-9999, a day that exists in its month, Z or an offset
+ * of at most 15:59, and a second of 60 only as the leap second 23:59:60 UTC.
+ */
+export function parseDateTime(text: string): number | undefined {
+  const m = RFC3339.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+  const offset = m[8].toUpperCase() === "Z" ? 0 : (m[9] === "-" ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));
+  if (year < 1 || month < 1 || month > 12 || hour > 23 || minute > 59 || second > 60) return undefined;
+  // PostgreSQL refuses offsets beyond 15:59 ("time zone displacement out of range")
+  if (m[8].toUpperCase() !== "Z" && (Number(m[10]) > 15 || Number(m[11]) > 59)) return undefined;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day < 1 || day > [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]) return undefined;
+  const d = new Date(0);
+  // setUTCFullYear, unlike Date.UTC, takes years below 100 as written
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hour, minute - offset, Math.min(second, 59), Math.round(Number(m[7] ?? 0) * 1000));
+  if (second === 60 && (d.getUTCHours() !== 23 || d.getUTCMinutes() !== 59)) return undefined;
+  return d.getTime() + (second === 60 ? 1000 : 0);
+}
+
+const DATE_TIME = { type: "string", format: "date-time" };
+
+/**
+ * Where a string in `value` (a key or a value, at any depth) cannot be stored in PostgreSQL's json or jsonb: NUL
+ * (\u0000) or a UTF-16 surrogate without its pair. JSON.parse accepts both, so they pass every schema.
+ */
+export function unstorableStrings(value: unknown, field: string): FieldError[] {
+  const problem = (s: string) =>
+    s.includes("\u0000") ? "must not contain NUL characters (\\u0000)" : /\p{Surrogate}/u.test(s) ? "must not contain unpaired UTF-16 surrogates (\\ud800-\\udfff)" : undefined;
+  if (typeof value === "string") {
+    const p = problem(value);
+    return p ? [{ field, message: p }] : [];
+  }
+  if (value === null || typeof value !== "object") return [];
+  const out: FieldError[] = [];
+  for (const [k, v] of Object.entries(value)) {
+    const keyProblem = problem(k);
+    const path = `${field}.${keyProblem ? JSON.stringify(k).slice(1, -1) : k}`;
+    if (keyProblem) out.push({ field: path, message: `(a key) ${keyProblem}` });
+    out.push(...unstorableStrings(v, path));
+  }
+  return out;
+}
 
 /**
  * JSON schema of the parameters of each task type; a create request is checked against the schema of its type and
@@ -37,7 +85,7 @@ export const PARAMETER_SCHEMAS: Readonly<Record<TaskType, Record<string, unknown
         properties: {
           type: { enum: [...TASK_TYPES] },
           state: { enum: ["pending", "running", "completed", "failed", "retrying", "cancelled"] },
-          createdAfter: { type: "string", format: "date-time" },
+          createdAfter: DATE_TIME,
         },
       },
       limit: { type: "integer", minimum: 1, maximum: 1000000 },
@@ -58,8 +106,8 @@ export const PARAMETER_SCHEMAS: Readonly<Record<TaskType, Record<string, unknown
     required: ["name", "from", "to"],
     properties: {
       name: NAME,
-      from: { type: "string", format: "date-time" },
-      to: { type: "string", format: "date-time" },
+      from: DATE_TIME,
+      to: DATE_TIME,
       groupBy: { enum: ["type", "state"] },
     },
   },
@@ -94,6 +142,8 @@ export function fieldErrors(errors: ReadonlyArray<ErrorObject> | null | undefine
     } else if (e.keyword === "additionalProperties") {
       field = [field, (e.params as { additionalProperty: string }).additionalProperty].filter(Boolean).join(".");
       message = "is not allowed";
+    } else if (e.keyword === "format" && (e.params as { format: string }).format === "date-time") {
+      message = "must be an RFC 3339 date-time: year 0001-9999, a real calendar day, Z or an offset up to 15:59 (e.g. 2026-01-31T00:00:00Z)";
     } else if (e.keyword === "enum") {
       message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}`;
     }
@@ -107,18 +157,18 @@ export class ParameterValidator {
 
   constructor() {
     const ajv = new Ajv({ allErrors: true, strict: false });
-    addFormats(ajv);
+    ajv.addFormat("date-time", { type: "string", validate: (s: string) => parseDateTime(s) !== undefined });
     for (const t of TASK_TYPES) this.validators.set(t, ajv.compile(PARAMETER_SCHEMAS[t]));
   }
 
-  /** Field errors of `parameters` for `type` (empty when valid). */
+  /** Field errors of `parameters` for `type` (empty when valid); every type's strings must fit PostgreSQL's jsonb. */
   check(type: TaskType, parameters: unknown): FieldError[] {
     const v = this.validators.get(type)!;
-    if (v(parameters)) {
-      const p = parameters as Record<string, unknown>;
-      if (type === "report" && Date.parse(String(p.from)) > Date.parse(String(p.to))) return [{ field: "parameters.to", message: "must not be before parameters.from" }];
-      return [];
-    }
-    return fieldErrors(v.errors, "parameters");
+    const unstorable = unstorableStrings(parameters, "parameters");
+    if (!v(parameters)) return [...fieldErrors(v.errors, "parameters"), ...unstorable];
+    if (unstorable.length) return unstorable;
+    const p = parameters as Record<string, unknown>;
+    if (type === "report" && parseDateTime(String(p.from))! > parseDateTime(String(p.to))!) return [{ field: "parameters.to", message: "must not be before parameters.from" }];
+    return [];
   }
 }

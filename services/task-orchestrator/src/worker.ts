@@ -1,13 +1,16 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { Logger } from "./logger";
-import { Task, TaskStore } from "./store";
+import { Claim, Lease, Task, TaskStore } from "./store";
 import { TaskType } from "./task-types";
 
 /** What a handler receives for one run of a task. */
 export interface TaskContext {
   readonly task: Task;
-  /** Aborted when the worker loses the task (cancelled, lease lost) or shuts down past its drain time. */
+  /**
+   * Aborted when the run loses the task (cancelled, lease lost) or the worker shuts down past its drain time. Pass it
+   * to every call that waits: the worker stops waiting for the handler at the abort and frees its slot.
+   */
   readonly signal: AbortSignal;
   /** Reports progress (0-100); written at most once per progress interval, the latest value wins. */
   progress(percent: number, message?: string): void;
@@ -37,7 +40,9 @@ export interface WorkerOptions {
 /**
  * A queue worker: claims due tasks (`FOR UPDATE SKIP LOCKED`, so workers never claim the same task), holds a lease
  * on each with heartbeats, runs the handler of its type, and stores the result or the failure. It also reclaims
- * tasks whose lease expired, which is how the work of a killed worker gets retried.
+ * tasks whose lease expired, which is how the work of a killed worker gets retried. Runs are tracked by lease
+ * token, not task id: a task reclaimed and claimed again by this worker is a second run, and the first one, which
+ * lost its lease, is aborted at its next heartbeat and stops counting against the concurrency.
  */
 export class Worker {
   readonly id: string;
@@ -56,7 +61,7 @@ export class Worker {
     this.id = options.id ?? `${hostname()}-${randomBytes(4).toString("hex")}`;
   }
 
-  /** Tasks running now. */
+  /** Runs in progress now. */
   get active(): number {
     return this.inflight.size;
   }
@@ -106,9 +111,9 @@ export class Worker {
     while (this.running) {
       const free = this.options.concurrency - this.inflight.size;
       if (free <= 0) { await this.sleep(this.options.pollMs); continue; }
-      let tasks: Task[] = [];
+      let claims: Claim[] = [];
       try {
-        tasks = await this.store.claim(this.id, free, this.options.leaseMs);
+        claims = await this.store.claim(this.id, free, this.options.leaseMs);
         errors = 0;
       } catch (e) {
         errors++;
@@ -116,33 +121,30 @@ export class Worker {
         await this.sleep(Math.min(30000, this.options.pollMs * 2 ** Math.min(errors, 6)));
         continue;
       }
-      for (const t of tasks) this.run(t);
-      if (tasks.length < free && this.running) await this.sleep(this.options.pollMs);
+      for (const c of claims) this.run(c);
+      if (claims.length < free && this.running) await this.sleep(this.options.pollMs);
     }
   }
 
-  private run(task: Task): void {
+  private run({ task, lease }: Claim): void {
     const controller = new AbortController();
-    const done = this.execute(task, controller).finally(() => {
-      this.inflight.delete(task.id);
+    const done = this.execute(task, lease, controller).finally(() => {
+      this.inflight.delete(lease.token);
       this.wake?.();
     });
-    this.inflight.set(task.id, { controller, done });
+    this.inflight.set(lease.token, { controller, done });
   }
 
-  private async execute(task: Task, controller: AbortController): Promise<void> {
+  private async execute(task: Task, lease: Lease, controller: AbortController): Promise<void> {
     const { leaseMs } = this.options;
     let lost = false;
+    const loseLease = (held: boolean) => {
+      if (held || lost) return;
+      lost = true;
+      controller.abort(new Error(`task ${task.id} is no longer held by this run of ${this.id} (cancelled, or reclaimed after its lease expired)`));
+    };
     const heartbeat = setInterval(() => {
-      this.store.heartbeat(task.id, this.id, leaseMs).then(
-        (held) => {
-          if (!held && !lost) {
-            lost = true;
-            controller.abort(new Error(`task ${task.id} is no longer held by ${this.id} (cancelled or reclaimed)`));
-          }
-        },
-        (e) => this.log.warn("heartbeat failed", { task: task.id, error: String(e) }),
-      );
+      this.store.heartbeat(lease, leaseMs).then(loseLease, (e) => this.log.warn("heartbeat failed", { task: task.id, error: String(e) }));
     }, this.options.heartbeatMs);
     // the first write waits a full interval too: a task that finishes quickly costs no progress writes
     let lastWrite = Date.now();
@@ -156,7 +158,9 @@ export class Worker {
       pending = undefined;
       lastWrite = Date.now();
       // writes are chained, so they land in order and before the task's end state
-      writing = writing.then(() => this.store.progress(task.id, this.id, p.percent, p.message ?? null, leaseMs)).catch((e) => this.log.warn("progress write failed", { task: task.id, error: String(e) }));
+      writing = writing
+        .then(() => this.store.progress(lease, p.percent, p.message ?? null, leaseMs))
+        .then(loseLease, (e) => this.log.warn("progress write failed", { task: task.id, error: String(e) }));
     };
     const ctx = {
       task,
@@ -173,27 +177,42 @@ export class Worker {
     try {
       const handler = this.handlers[task.type];
       if (!handler) throw new Error(`no handler for task type ${task.type}`);
-      const result = await handler(ctx);
+      const result = await untilAborted(Promise.resolve().then(() => handler(ctx)), controller.signal);
       if (controller.signal.aborted) throw controller.signal.reason;
       clearTimeout(flushTimer);
       await writing;
-      const stored = await this.store.complete(task.id, this.id, result);
+      const stored = await this.store.complete(lease, result);
       this.log.info(stored ? "task completed" : "task result discarded: lease lost", { task: task.id, type: task.type, attempt: task.attempts, ms: Date.now() - started });
     } catch (e) {
       clearTimeout(flushTimer);
       await writing;
       if (lost) {
-        this.log.info("task stopped: lease lost", { task: task.id, type: task.type });
+        this.log.info("task stopped: lease lost", { task: task.id, type: task.type, attempt: task.attempts });
       } else if (controller.signal.aborted) {
         // shutting down: the lease expires and another worker retries the task
         this.log.warn("task aborted at shutdown", { task: task.id, type: task.type });
       } else {
         const message = e instanceof Error ? e.message : String(e);
-        await this.store.fail(task.id, this.id, message).catch((err) => this.log.error("recording failure failed", { task: task.id, error: String(err) }));
+        await this.store.fail(lease, message).catch((err) => this.log.error("recording failure failed", { task: task.id, error: String(err) }));
         this.log.warn("task run failed", { task: task.id, type: task.type, attempt: task.attempts, error: message });
       }
     } finally {
       clearInterval(heartbeat);
     }
   }
+}
+
+/**
+ * Settles like `run`, or rejects with the signal's reason as soon as it is aborted: a handler that ignores the signal
+ * (or waits on something that does) cannot keep a run, its slot, or a shutdown waiting. Its eventual outcome is
+ * ignored; the lease is gone or going, so it can no longer change the task.
+ */
+function untilAborted<T>(run: Promise<T>, signal: AbortSignal): Promise<T> {
+  run.catch(() => undefined);
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    run.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }

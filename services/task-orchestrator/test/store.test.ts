@@ -44,12 +44,12 @@ describe("TaskStore", () => {
   it("creates tasks pending and walks pending -> running -> completed, storing the result", async () => {
     const { task } = await store.create(batch());
     expect(task.state).toBe("pending");
-    const [claimed] = await store.claim("w1", 100, 10000);
+    const [{ task: claimed, lease }] = await store.claim("w1", 100, 10000);
     expect(claimed).toMatchObject({ id: task.id, state: "running", attempts: 1 });
-    expect(await store.progress(task.id, "w1", 40, "half way", 10000)).toBe(true);
+    expect(await store.progress(lease, 40, "half way", 10000)).toBe(true);
     expect((await store.get(task.id))!.progress).toEqual({ percent: 40, message: "half way" });
-    expect(await store.complete(task.id, "w2", { no: 1 })).toBe(false); // not the lease holder
-    expect(await store.complete(task.id, "w1", { rows: 3 })).toBe(true);
+    expect(await store.complete({ ...lease, owner: "w2" }, { no: 1 })).toBe(false); // not the lease holder
+    expect(await store.complete(lease, { rows: 3 })).toBe(true);
     const done = (await store.get(task.id))!;
     expect(done).toMatchObject({ state: "completed", result: { rows: 3 }, progress: { percent: 100 } });
     expect(done.finishedAt).not.toBeNull();
@@ -60,13 +60,13 @@ describe("TaskStore", () => {
     const { task } = await store.create({ ...batch(), maxRetries: 2 });
     const runAfter: number[] = [];
     for (let attempt = 1; attempt <= 3; attempt++) {
-      const [t] = await eventually(async () => {
+      const [{ task: t, lease }] = await eventually(async () => {
         const c = await store.claim("w1", 1, 10000);
         return c.length ? c : undefined;
       }, 10000, `attempt ${attempt} to become due`);
       expect(t).toMatchObject({ id: task.id, attempts: attempt });
       const before = Date.now();
-      expect(await store.fail(task.id, "w1", `boom ${attempt}`)).toBe(true);
+      expect(await store.fail(lease, `boom ${attempt}`)).toBe(true);
       const after = (await store.get(task.id))!;
       if (attempt < 3) {
         expect(after.state).toBe("retrying");
@@ -119,8 +119,8 @@ describe("TaskStore", () => {
     expect((await store.cancel(task.id)).state).toBe("cancelled");
     await expect(store.cancel(task.id)).rejects.toThrow("illegal transition cancelled -> cancelled");
     const { task: t2 } = await store.create(batch());
-    await store.claim("w1", 100, 10000);
-    await store.complete(t2.id, "w1", null);
+    const claims = await store.claim("w1", 100, 10000);
+    await store.complete(claims.find((c) => c.task.id === t2.id)!.lease, null);
     await expect(store.cancel(t2.id)).rejects.toThrow(IllegalTransitionError);
   });
 
@@ -145,7 +145,7 @@ describe("TaskStore", () => {
   it("reclaims the task of a worker whose lease expired and runs it elsewhere", async () => {
     const { task } = await store.create({ ...batch(), maxRetries: 1 });
     // a worker claims the task and then goes silent (no heartbeats), as if killed
-    await store.claim("dead-worker", 100, 300);
+    const deadLease = (await store.claim("dead-worker", 100, 300)).find((c) => c.task.id === task.id)!.lease;
     expect(await stateOf(task.id)).toBe("running");
     const ran: string[] = [];
     const w = worker({ batch: async (ctx) => { ran.push(ctx.task.id); return { by: "alive" }; } }, "alive-worker");
@@ -157,7 +157,7 @@ describe("TaskStore", () => {
     await w.stop(1000);
     expect(done).toMatchObject({ attempts: 2, result: { by: "alive" } });
     expect(ran).toEqual([task.id]);
-    expect(await store.complete(task.id, "dead-worker", { by: "dead" })).toBe(false);
+    expect(await store.complete(deadLease, { by: "dead" })).toBe(false);
     expect(transitions.filter((t) => t.startsWith(task.id)).map((t) => t.split(":")[1])).toEqual([
       "pending->running", "running->failed", "failed->retrying", "retrying->running", "running->completed",
     ]);
@@ -194,7 +194,7 @@ describe("TaskStore", () => {
     const second = (await store.create(batch())).task;
     const high = (await store.create({ ...batch(), priority: 10 })).task;
     const order: string[] = [];
-    for (let i = 0; i < 4; i++) order.push((await store.claim("w1", 1, 10000))[0].id);
+    for (let i = 0; i < 4; i++) order.push((await store.claim("w1", 1, 10000))[0].task.id);
     expect(order).toEqual([high.id, first.id, second.id, low.id]);
   });
 
