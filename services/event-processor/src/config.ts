@@ -22,6 +22,21 @@ export interface ProcessorConfig {
   readonly databaseUrl: string;
   /** Connections in the pool. */
   readonly poolSize: number;
+  /** Timeouts of the database connections, so that a PostgreSQL that stops answering fails deliveries (RETRY). */
+  readonly database: {
+    /** Opening a connection (TCP, TLS, authentication), ms. @default 5000 */
+    readonly connectTimeoutMs: number;
+    /** Server-side limit of one statement (statement_timeout), ms. @default 10000 */
+    readonly statementTimeoutMs: number;
+    /** Client-side limit of waiting for an answer, which also holds when the server is frozen, ms. @default 15000 */
+    readonly queryTimeoutMs: number;
+    /** Idle time before TCP keep-alive probes start on a connection, ms. @default 10000 */
+    readonly keepAliveDelayMs: number;
+    /** Longest database check of `/readyz`, ms. @default 2000 */
+    readonly readyTimeoutMs: number;
+    /** Longest wait at shutdown for the pool to close its connections, ms. @default 5000 */
+    readonly closeTimeoutMs: number;
+  };
   /** Limits that bound memory and work per request. */
   readonly limits: {
     /** Largest request body of a single delivery, bytes. */
@@ -36,6 +51,8 @@ export interface ProcessorConfig {
     readonly maxDeadLetterEventBytes: number;
     /** Most events one replay page returns. */
     readonly maxReplayPage: number;
+    /** Most bytes of events (as JSON) in one replay page; a page always holds at least one event. */
+    readonly maxReplayPageBytes: number;
   };
   /** Seconds to finish in-flight requests after SIGTERM. */
   readonly drainSeconds: number;
@@ -52,6 +69,7 @@ const DEFAULTS = {
   dapr: { host: "127.0.0.1", httpPort: 3500, timeoutMs: 5000 },
   programmaticSubscriptions: false,
   poolSize: 10,
+  database: { connectTimeoutMs: 5000, statementTimeoutMs: 10_000, queryTimeoutMs: 15_000, keepAliveDelayMs: 10_000, readyTimeoutMs: 2000, closeTimeoutMs: 5000 },
   limits: {
     maxBodyBytes: 1024 * 1024,
     maxBulkBodyBytes: 8 * 1024 * 1024,
@@ -59,6 +77,8 @@ const DEFAULTS = {
     maxInFlight: 64,
     maxDeadLetterEventBytes: 64 * 1024,
     maxReplayPage: 1000,
+    // Dapr's default request size limit, so that republishing a page fits one bulk publish
+    maxReplayPageBytes: 4 * 1024 * 1024,
   },
   drainSeconds: 20,
   logLevel: "info" as const,
@@ -83,6 +103,18 @@ const FILE_SCHEMA = {
     programmaticSubscriptions: { type: "boolean" },
     databaseUrl: { type: "string", pattern: "^postgres(ql)?://" },
     poolSize: { type: "integer", minimum: 1, maximum: 100 },
+    database: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        connectTimeoutMs: positive,
+        statementTimeoutMs: positive,
+        queryTimeoutMs: positive,
+        keepAliveDelayMs: positive,
+        readyTimeoutMs: positive,
+        closeTimeoutMs: positive,
+      },
+    },
     limits: {
       type: "object",
       additionalProperties: false,
@@ -93,6 +125,7 @@ const FILE_SCHEMA = {
         maxInFlight: { type: "integer", minimum: 1, maximum: 10000 },
         maxDeadLetterEventBytes: positive,
         maxReplayPage: { type: "integer", minimum: 1, maximum: 100000 },
+        maxReplayPageBytes: positive,
       },
     },
     drainSeconds: { type: "integer", minimum: 0, maximum: 600 },
@@ -127,7 +160,12 @@ export function resolveConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env
     });
     throw new ConfigError(`${source}: ${lines.length} problem(s):\n${lines.join("\n")}`);
   }
-  const c = input as Partial<ProcessorConfig> & { dapr?: Partial<ProcessorConfig["dapr"]>; limits?: Partial<ProcessorConfig["limits"]> };
+  const c = input as Partial<ProcessorConfig> & { dapr?: Partial<ProcessorConfig["dapr"]>; limits?: Partial<ProcessorConfig["limits"]>; database?: Partial<ProcessorConfig["database"]> };
+  const database = { ...DEFAULTS.database, ...c.database };
+  // a server-side timeout that cannot fire before the client gives up would leave statements running unseen
+  if (database.queryTimeoutMs <= database.statementTimeoutMs) {
+    throw new ConfigError(`${source}: database.queryTimeoutMs must be greater than database.statementTimeoutMs (got ${database.queryTimeoutMs} <= ${database.statementTimeoutMs})`);
+  }
   const daprPortEnv = env.DAPR_HTTP_PORT;
   let daprPort = c.dapr?.httpPort ?? DEFAULTS.dapr.httpPort;
   if (daprPortEnv !== undefined) {
@@ -147,6 +185,7 @@ export function resolveConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env
     programmaticSubscriptions: c.programmaticSubscriptions ?? DEFAULTS.programmaticSubscriptions,
     databaseUrl,
     poolSize: c.poolSize ?? DEFAULTS.poolSize,
+    database,
     limits: { ...DEFAULTS.limits, ...c.limits },
     drainSeconds: c.drainSeconds ?? DEFAULTS.drainSeconds,
     logLevel: c.logLevel ?? DEFAULTS.logLevel,

@@ -1,4 +1,5 @@
 import type { CompiledEvent } from "./catalog";
+import { timestampProblem } from "./timestamp";
 
 /** One reason an event is refused: the field (JSON pointer style) and what is wrong. */
 export interface ValidationError {
@@ -17,24 +18,39 @@ export interface CloudEvent {
   readonly [attribute: string]: unknown;
 }
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
 const EXTENSION_NAME = /^[a-z0-9]{1,20}$/;
 const CONTEXT_ATTRIBUTES = new Set(["specversion", "id", "source", "type", "time", "datacontenttype", "dataschema", "subject", "data", "data_base64"]);
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const JSON_CONTENT = /^application\/(([a-z0-9.+-]+\+)?json)(\s*;.*)?$/i;
 /** Deepest nesting of `data` that is accepted (bounds the work of validation and storage). */
 export const MAX_DEPTH = 64;
-/** Longest `id`; it is part of the store's unique key. */
-export const MAX_ID_LENGTH = 256;
-/** Longest `source`. */
-export const MAX_SOURCE_LENGTH = 1024;
+/**
+ * Longest `id` in UTF-8 bytes. `source` and `id` together form the store's unique btree key, whose entries PostgreSQL
+ * limits to about 2,700 bytes; MAX_SOURCE_BYTES + MAX_ID_BYTES (1,280) stays well under it even incompressible.
+ */
+export const MAX_ID_BYTES = 256;
+/** Longest `source` in UTF-8 bytes (see MAX_ID_BYTES). */
+export const MAX_SOURCE_BYTES = 1024;
 
-function requiredString(event: Record<string, unknown>, name: string, max: number, errors: ValidationError[]): string | undefined {
+/**
+ * Describes a value from the input for an error message without serialising it whole: a string is quoted and
+ * truncated, anything else is named by its type (an attacker-sized or deeply nested value cannot blow up the message).
+ */
+export function describe(value: unknown, max = 64): string {
+  if (value === undefined) return "nothing";
+  if (value === null) return "null";
+  if (typeof value === "string") return value.length > max ? `${JSON.stringify(value.slice(0, max))}... (${value.length} characters)` : JSON.stringify(value);
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  return `a ${typeof value}`;
+}
+
+function requiredString(event: Record<string, unknown>, name: string, maxBytes: number, errors: ValidationError[]): string | undefined {
   const v = event[name];
   if (v === undefined || v === null) errors.push({ field: name, message: "is required" });
-  else if (typeof v !== "string") errors.push({ field: name, message: `must be a string (got ${typeof v})` });
+  else if (typeof v !== "string") errors.push({ field: name, message: `must be a string (got ${describe(v)})` });
   else if (v.length === 0) errors.push({ field: name, message: "must not be empty" });
-  else if (v.length > max) errors.push({ field: name, message: `must be at most ${max} characters (got ${v.length})` });
+  else if (v.length > maxBytes || Buffer.byteLength(v) > maxBytes) errors.push({ field: name, message: `must be at most ${maxBytes} bytes in UTF-8 (got ${Buffer.byteLength(v)})` });
   else return v;
   return undefined;
 }
@@ -47,7 +63,8 @@ function storableProblems(value: unknown): ValidationError[] {
   const errors: ValidationError[] = [];
   // the path is kept as a stack and joined only for an error: this runs on every event
   const keys: string[] = [];
-  const at = () => (keys.length ? `/${keys.join("/")}` : "(event)");
+  // keys are producer-chosen and may be huge: the path in an error is bounded
+  const at = () => (keys.length ? `/${keys.join("/")}`.slice(0, 256) : "(event)");
   const visit = (v: unknown, depth: number): void => {
     if (errors.length >= 5) return;
     if (typeof v === "string") {
@@ -83,19 +100,20 @@ export function validateEvent(input: unknown, expected: CompiledEvent, maxDataEr
   }
   const event = input as Record<string, unknown>;
   const errors: ValidationError[] = [];
-  if (event.specversion !== "1.0") errors.push({ field: "specversion", message: `must be "1.0" (got ${JSON.stringify(event.specversion) ?? "nothing"})` });
-  requiredString(event, "id", MAX_ID_LENGTH, errors);
-  const source = requiredString(event, "source", MAX_SOURCE_LENGTH, errors);
+  if (event.specversion !== "1.0") errors.push({ field: "specversion", message: `must be "1.0" (got ${describe(event.specversion)})` });
+  requiredString(event, "id", MAX_ID_BYTES, errors);
+  const source = requiredString(event, "source", MAX_SOURCE_BYTES, errors);
   if (source !== undefined && /[\s\u0000-\u001f]/.test(source)) errors.push({ field: "source", message: "must be a URI-reference (no whitespace or control characters)" });
   const type = requiredString(event, "type", 256, errors);
-  if (type !== undefined && type !== expected.type) errors.push({ field: "type", message: `must be '${expected.type}' on topic '${expected.topic}' (got '${type}')` });
+  if (type !== undefined && type !== expected.type) errors.push({ field: "type", message: `must be '${expected.type}' on topic '${expected.topic}' (got ${describe(type)})` });
   const time = requiredString(event, "time", 64, errors);
-  if (time !== undefined && (!RFC3339.test(time) || Number.isNaN(Date.parse(time)))) errors.push({ field: "time", message: `must be an RFC 3339 timestamp such as 2024-05-01T12:00:00Z (got ${JSON.stringify(time)})` });
+  const timeProblem = time === undefined ? undefined : timestampProblem(time);
+  if (timeProblem) errors.push({ field: "time", message: `must be an RFC 3339 timestamp such as 2024-05-01T12:00:00Z; ${describe(time)} ${timeProblem}` });
   const ct = event.datacontenttype;
-  if (ct !== undefined && (typeof ct !== "string" || !JSON_CONTENT.test(ct))) errors.push({ field: "datacontenttype", message: `must be a JSON media type such as application/json (got ${JSON.stringify(ct)})` });
+  if (ct !== undefined && (typeof ct !== "string" || !JSON_CONTENT.test(ct))) errors.push({ field: "datacontenttype", message: `must be a JSON media type such as application/json (got ${describe(ct)})` });
   const ds = event.dataschema;
-  if (ds !== undefined && ds !== expected.schemaId) errors.push({ field: "dataschema", message: `must be '${expected.schemaId}' (version ${expected.version}) or absent (got ${JSON.stringify(ds)})` });
-  if (event.subject !== undefined && typeof event.subject !== "string") errors.push({ field: "subject", message: "must be a string" });
+  if (ds !== undefined && ds !== expected.schemaId) errors.push({ field: "dataschema", message: `must be '${expected.schemaId}' (version ${expected.version}) or absent (got ${describe(ds)})` });
+  if (event.subject !== undefined && typeof event.subject !== "string") errors.push({ field: "subject", message: `must be a string (got ${describe(event.subject)})` });
   if (event.data_base64 !== undefined) errors.push({ field: "data_base64", message: "is not accepted; send JSON in data" });
   for (const [name, value] of Object.entries(event)) {
     if (CONTEXT_ATTRIBUTES.has(name)) continue;

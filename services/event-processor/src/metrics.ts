@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
-/** Why an event went to the dead-letter topic. */
-export type DeadLetterReason = "malformed" | "envelope" | "schema" | "oversized";
+/** Why an event went to the dead-letter topic; `unstorable` when PostgreSQL refused the data itself. */
+export type DeadLetterReason = "malformed" | "envelope" | "schema" | "oversized" | "unstorable";
 
 /**
  * The processor's counters. Every delivery that gets a final answer (SUCCESS or DROP) is received once and lands in

@@ -1,13 +1,15 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Pool } from "pg";
+import { acceptedContentType, decodeBody } from "./body";
 import { Catalog } from "./catalog";
 import type { ProcessorConfig } from "./config";
 import { DaprPublisher } from "./dapr";
 import type { Logger } from "./log";
 import { ProcessorMetrics } from "./metrics";
 import { EventProcessor } from "./processor";
-import { EventStore } from "./store";
+import { EventStore, parseCursor, ReplayQuery } from "./store";
+import { timestampProblem } from "./timestamp";
 
 /** A running event processor: its ports, metrics and shutdown. */
 export interface RunningProcessor {
@@ -37,6 +39,8 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Body> {
     });
     req.on("end", () => resolve(size <= limit ? Buffer.concat(chunks) : { oversized: size }));
     req.on("error", reject);
+    // a client that goes away mid-body ends neither way otherwise (after 'end' this rejection is ignored)
+    req.on("close", () => reject(new Error("the client closed the request before sending its body")));
   });
 }
 
@@ -48,27 +52,53 @@ function send(res: http.ServerResponse, status: number, body: unknown, headers: 
 
 function parseTime(value: string | null, name: string, errors: string[]): Date | undefined {
   if (value === null || value === "") return undefined;
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime())) errors.push(`${name} must be an ISO 8601 timestamp (got ${JSON.stringify(value.slice(0, 64))})`);
-  return d;
+  const problem = timestampProblem(value);
+  if (problem) {
+    errors.push(`${name} must be an RFC 3339 timestamp such as 2024-05-01T12:00:00Z; ${JSON.stringify(value.slice(0, 64))} ${problem}`);
+    return undefined;
+  }
+  return new Date(value);
+}
+
+/** A whole number written in decimal digits only (no sign, exponent, hex or blanks), or undefined. */
+function parseCount(value: string): number | undefined {
+  return /^\d{1,15}$/.test(value) ? Number(value) : undefined;
+}
+
+/** Resolves after `ms` (unref'd, so it never keeps the process alive), to bound a wait. */
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** Starts the processor: migrates the store, compiles the catalog, and serves Dapr deliveries and metrics. */
 export async function startProcessor(config: ProcessorConfig, log: Logger, catalog: Catalog = Catalog.fromFile(config.catalogFile)): Promise<RunningProcessor> {
-  const pool = new Pool({ connectionString: config.databaseUrl, max: config.poolSize, connectionTimeoutMillis: 5000 });
+  const db = config.database;
+  // statement_timeout lets the server cancel slow statements; query_timeout (longer) also fails a query when the
+  // server stops answering altogether, and keep-alive notices a peer that is gone
+  const pool = new Pool({
+    connectionString: config.databaseUrl,
+    max: config.poolSize,
+    connectionTimeoutMillis: db.connectTimeoutMs,
+    statement_timeout: db.statementTimeoutMs,
+    query_timeout: db.queryTimeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: db.keepAliveDelayMs,
+  });
+  const closePool = () => Promise.race([pool.end().catch(() => undefined), delay(db.closeTimeoutMs)]);
   pool.on("error", (e) => log.log("warn", "idle database connection failed", { error: e.message }));
   const store = new EventStore(pool);
   try {
     const applied = await store.migrate();
     if (applied.length) log.log("info", "event store migrated", { versions: applied });
   } catch (e) {
-    await pool.end();
+    await closePool();
     throw new Error(`event store migration failed: ${(e as Error).message}`);
   }
   const metrics = new ProcessorMetrics(catalog.events.map((e) => e.type));
   const dapr = new DaprPublisher(config.dapr.host, config.dapr.httpPort, config.pubsubName, config.dapr.timeoutMs);
   const processor = new EventProcessor(catalog, store, dapr, metrics, log, {
     maxDeadLetterEventBytes: config.limits.maxDeadLetterEventBytes,
+    maxEventBytes: config.limits.maxBodyBytes,
     // half of the pool for grouped single deliveries leaves connections for bulk deliveries, replay and probes
     groupCommit: { maxEvents: 100, maxConcurrent: Math.max(1, Math.floor(config.poolSize / 2)) },
   });
@@ -87,7 +117,7 @@ export async function startProcessor(config: ProcessorConfig, log: Logger, catal
     const path = url.pathname;
     if (req.method === "GET" && path === "/healthz") return send(res, 200, { status: "ok" });
     if (req.method === "GET" && path === "/readyz") {
-      const ok = !draining && (await store.ping());
+      const ok = !draining && (await store.ping(db.readyTimeoutMs));
       return send(res, ok ? 200 : 503, { status: ok ? "ready" : draining ? "draining" : "database unavailable" });
     }
     if (req.method === "GET" && path === "/dapr/subscribe") return send(res, 200, config.programmaticSubscriptions ? subscriptions : []);
@@ -96,14 +126,37 @@ export async function startProcessor(config: ProcessorConfig, log: Logger, catal
     const m = /^\/(events|bulk)\/([^/]+)$/.exec(path);
     if (!m) return send(res, 404, { error: `no route ${req.method} ${path.slice(0, 200)}` });
     if (req.method !== "POST") return send(res, 405, { error: `${path} accepts POST only` }, { allow: "POST" });
-    const route = catalog.get(decodeURIComponent(m[2]));
-    // 404 tells Dapr the app has no such subscription; it logs and drops rather than retrying forever
-    if (!route) return send(res, 404, { error: `no catalog event type '${decodeURIComponent(m[2]).slice(0, 200)}'` });
-    const bulk = m[1] === "bulk";
-    if (draining || inFlight >= limits.maxInFlight || (bulk && bulkInFlight >= maxBulkInFlight)) {
+    let type: string;
+    try {
+      type = decodeURIComponent(m[2]);
+    } catch {
       req.resume();
-      return send(res, 503, { error: draining ? "draining" : "too many deliveries in flight" }, { "retry-after": "1" });
+      return send(res, 400, { error: `the event type in ${path.slice(0, 200)} is not valid percent-encoding` });
     }
+    const route = catalog.get(type);
+    // 404 tells Dapr the app has no such subscription; it logs and drops rather than retrying forever
+    if (!route) return send(res, 404, { error: `no catalog event type '${type.slice(0, 200)}'` });
+    const bulk = m[1] === "bulk";
+    // the sidecar always sends application/cloudevents+json for a single delivery; anything else is not an event
+    if (!bulk && !acceptedContentType(req.headers["content-type"])) {
+      req.resume();
+      return send(res, 415, { error: `content-type must be application/cloudevents+json or application/json (charset utf-8); got ${JSON.stringify(String(req.headers["content-type"]).slice(0, 100))}` });
+    }
+    const busy = () => draining || inFlight >= limits.maxInFlight || (bulk && bulkInFlight >= maxBulkInFlight);
+    const refuse = () => send(res, 503, { error: draining ? "draining" : "too many deliveries in flight" }, { "retry-after": "1" });
+    if (busy()) {
+      req.resume();
+      return refuse();
+    }
+    // the slot is taken once the body is in: a client that trickles its body holds a socket (until requestTimeout),
+    // never a slot that deliveries need
+    let body: Body;
+    try {
+      body = await readBody(req, bulk ? limits.maxBulkBodyBytes : limits.maxBodyBytes);
+    } catch {
+      return void res.destroy();
+    }
+    if (busy()) return refuse();
     inFlight++;
     if (bulk) bulkInFlight++;
     const started = process.hrtime.bigint();
@@ -111,15 +164,15 @@ export async function startProcessor(config: ProcessorConfig, log: Logger, catal
       const headers: Record<string, string> = {};
       for (const h of TRACE_HEADERS) if (typeof req.headers[h] === "string") headers[h] = req.headers[h] as string;
       if (!bulk) {
-        const body = await readBody(req, limits.maxBodyBytes);
         const status = await processor.single(route, body, headers);
         send(res, 200, { status });
       } else {
-        const body = await readBody(req, limits.maxBulkBodyBytes);
         if (!Buffer.isBuffer(body)) return send(res, 413, { error: `bulk delivery is ${body.oversized} bytes, over the limit of ${limits.maxBulkBodyBytes}` });
+        const decoded = decodeBody(body);
+        if ("error" in decoded) return send(res, 400, { error: "bulk delivery is not valid UTF-8", details: [{ field: "(body)", message: decoded.error }] });
         let parsed: unknown;
         try {
-          parsed = JSON.parse(body.toString("utf8"));
+          parsed = JSON.parse(decoded.text);
         } catch (e) {
           return send(res, 400, { error: "bulk delivery is not valid JSON", details: [{ field: "(body)", message: (e as Error).message.slice(0, 200) }] });
         }
@@ -134,25 +187,40 @@ export async function startProcessor(config: ProcessorConfig, log: Logger, catal
     }
   }
 
-  /** Parses a replay query; returns the query or the list of problems. */
-  function replayQuery(q: URLSearchParams): { type: string; from?: Date; to?: Date; after: number; limit: number } | { errors: string[] } {
+  /** Parses a replay query; returns the query or the list of problems, each naming its parameter. */
+  function replayQuery(q: URLSearchParams): ReplayQuery | { errors: string[] } {
     const errors: string[] = [];
+    for (const name of ["type", "from", "to", "after", "limit"]) if (q.getAll(name).length > 1) errors.push(`${name} must be given once`);
     const type = q.get("type") ?? "";
     if (!catalog.get(type)) errors.push(`type must be a catalog event type (${catalog.events.map((e) => e.type).join(", ")}); got ${JSON.stringify(type.slice(0, 100))}`);
     const from = parseTime(q.get("from"), "from", errors);
     const to = parseTime(q.get("to"), "to", errors);
     if (from && to && from >= to) errors.push("from must be before to");
-    const after = q.get("after") === null ? 0 : Number(q.get("after"));
-    if (!Number.isSafeInteger(after) || after < 0) errors.push(`after must be a non-negative integer (got ${JSON.stringify(q.get("after"))})`);
-    const limit = q.get("limit") === null ? Math.min(100, limits.maxReplayPage) : Number(q.get("limit"));
-    if (!Number.isInteger(limit) || limit < 1 || limit > limits.maxReplayPage) errors.push(`limit must be an integer 1-${limits.maxReplayPage} (got ${JSON.stringify(q.get("limit"))})`);
-    return errors.length ? { errors } : { type, from, to, after, limit };
+    const afterText = q.get("after");
+    const after = afterText === null ? undefined : parseCursor(afterText);
+    if (afterText !== null && after === undefined) errors.push(`after must be the next cursor of a previous page (got ${JSON.stringify(afterText.slice(0, 64))})`);
+    const limitText = q.get("limit");
+    const limit = limitText === null ? Math.min(100, limits.maxReplayPage) : parseCount(limitText);
+    if (limit === undefined || limit < 1 || limit > limits.maxReplayPage) errors.push(`limit must be an integer 1-${limits.maxReplayPage} (got ${JSON.stringify(limitText?.slice(0, 64))})`);
+    return errors.length ? { errors } : { type, from, to, after, limit: limit as number, maxBytes: limits.maxReplayPageBytes };
+  }
+
+  /** A replay page, or an answer of 503 when the database fails (the caller asks again; nothing was skipped). */
+  async function replayPage(q: ReplayQuery, res: http.ServerResponse): Promise<Awaited<ReturnType<EventStore["replay"]>> | undefined> {
+    try {
+      return await store.replay(q);
+    } catch (e) {
+      log.log("warn", "replay query failed", { type: q.type, error: (e as Error).message });
+      send(res, 503, { error: `the event store did not answer: ${(e as Error).message.slice(0, 200)}` }, { "retry-after": "1" });
+      return undefined;
+    }
   }
 
   async function replay(url: URL, res: http.ServerResponse): Promise<void> {
     const q = replayQuery(url.searchParams);
     if ("errors" in q) return send(res, 400, { error: "bad replay query", details: q.errors });
-    const page = await store.replay(q);
+    const page = await replayPage(q, res);
+    if (!page) return;
     metrics.replayed.inc({ type: q.type }, page.events.length);
     send(res, 200, page);
   }
@@ -165,7 +233,8 @@ export async function startProcessor(config: ProcessorConfig, log: Logger, catal
     req.resume();
     const q = replayQuery(url.searchParams);
     if ("errors" in q) return send(res, 400, { error: "bad replay query", details: q.errors });
-    const page = await store.replay(q);
+    const page = await replayPage(q, res);
+    if (!page) return;
     const route = catalog.get(q.type)!;
     try {
       await dapr.publishBulk(route.validTopic, page.events.map((e) => ({ entryId: String(e.seq), event: e.event, contentType: "application/cloudevents+json" })));
@@ -208,7 +277,7 @@ export async function startProcessor(config: ProcessorConfig, log: Logger, catal
     port = await listen(server, config.port);
     metricsPort = await listen(metricsServer, config.metricsPort);
   } catch (e) {
-    server.close(); metricsServer.close(); dapr.close(); await pool.end();
+    server.close(); metricsServer.close(); dapr.close(); await closePool();
     throw e;
   }
   log.log("info", "event processor listening", { port, metricsPort, types: catalog.events.map((e) => e.type), dapr: `${config.dapr.host}:${config.dapr.httpPort}` });
@@ -230,7 +299,8 @@ export async function startProcessor(config: ProcessorConfig, log: Logger, catal
         await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
         metricsServer.closeAllConnections();
         dapr.close();
-        await pool.end();
+        // a client still checked out (its query waiting on a frozen database) would keep pool.end waiting
+        await closePool();
         log.log("info", "event processor stopped", { metrics: metrics.snapshot() });
       })();
       return stopping;

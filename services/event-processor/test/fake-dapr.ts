@@ -24,12 +24,16 @@ export class FakeDapr {
   port = 0;
   /** Milliseconds every publish waits before it is answered. */
   delayMs = 0;
+  private slow?: { text: string; ms: number };
 
   async start(): Promise<this> {
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c) => chunks.push(c));
-      req.on("end", () => setTimeout(() => this.answer(req, res, chunks), this.delayMs));
+      req.on("end", () => {
+        const extra = this.slow && Buffer.concat(chunks).includes(this.slow.text) ? this.slow.ms : 0;
+        setTimeout(() => this.answer(req, res, chunks), this.delayMs + extra);
+      });
     });
     await new Promise<void>((r) => this.server!.listen(0, "127.0.0.1", r));
     this.port = (this.server.address() as AddressInfo).port;
@@ -62,9 +66,15 @@ export class FakeDapr {
     this.failure = { status, match, remaining: times };
   }
 
+  /** Delays publishes whose body contains `text` by `ms` more (one slow event among fast ones). */
+  slowFor(text: string, ms: number): void {
+    this.slow = { text, ms };
+  }
+
   /** Stops failing. */
   heal(): void {
     this.failure = undefined;
+    this.slow = undefined;
   }
 
   /** Published messages on one topic. */

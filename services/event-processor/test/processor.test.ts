@@ -376,7 +376,7 @@ describe("replay", () => {
   it("refuses a bad query naming every parameter", async () => {
     const res = await get(app.port, "/replay?type=nope&from=soon&limit=0");
     expect(res.status).toBe(400);
-    expect(res.json.details.join("\n")).toMatch(/type must be a catalog event type[\s\S]*from must be an ISO 8601 timestamp[\s\S]*limit must be an integer/);
+    expect(res.json.details.join("\n")).toMatch(/type must be a catalog event type[\s\S]*from must be an RFC 3339 timestamp[\s\S]*limit must be an integer/);
   });
 });
 
@@ -424,7 +424,7 @@ describe("load limits", () => {
     try {
       const first = [post(other.port, "/events/order.created", JSON.stringify(validEvent("order.created"))), post(other.port, "/events/order.created", JSON.stringify(validEvent("order.created")))];
       await new Promise((r) => setTimeout(r, 100));
-      const res = await fetch(`http://127.0.0.1:${other.port}/events/order.created`, { method: "POST", body: JSON.stringify(validEvent("order.created")) });
+      const res = await fetch(`http://127.0.0.1:${other.port}/events/order.created`, { method: "POST", body: JSON.stringify(validEvent("order.created")), headers: { "content-type": "application/cloudevents+json" } });
       expect(res.status).toBe(503);
       expect(res.headers.get("retry-after")).toBe("1");
       expect((await Promise.all(first)).map((r) => r.json.status)).toEqual(["SUCCESS", "SUCCESS"]);
