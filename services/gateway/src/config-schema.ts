@@ -170,7 +170,7 @@ const bucket = {
     burst: { type: "integer", minimum: 1, maximum: 10000000 },
   },
 };
-const headerMap = { type: "object", maxProperties: 64, propertyNames: { pattern: HEADER_NAME, maxLength: 256 }, additionalProperties: { type: "string", maxLength: 4096, pattern: "^[^\\r\\n\\u0000]*$" } };
+const headerMap = { type: "object", maxProperties: 64, propertyNames: { pattern: HEADER_NAME, maxLength: 256 }, additionalProperties: { type: "string", maxLength: 4096, pattern: "^[\\t\\u0020-\\u007e\\u0080-\\u00ff]*$" } };
 const headerTransform = {
   type: "object",
   additionalProperties: false,

@@ -61,6 +61,14 @@ describe("gateway configuration", () => {
     expect(found.some((p) => p.startsWith("routes[0].headers.request.add"))).toBe(true);
   });
 
+  it("refuses header values that HTTP cannot carry, naming the header", () => {
+    const route = (value: string) => ({ path_prefix: "/api/catalog", service: "catalog", upstream: "http://catalog:8080", auth: { required: false }, headers: { request: { add: { "x-team": value } } } });
+    expect(problems(minimal({ routes: [route("shop\tfront ü")] }))).toEqual([]);
+    for (const bad of ["李雷", "a\u0001b", "line\nbreak"]) {
+      expect(problems(minimal({ routes: [route(bad)] }))).toEqual([expect.stringContaining("routes[0].headers.request.add.x-team")]);
+    }
+  });
+
   it("checks consistency between sections", () => {
     expect(problems(minimal({ routes: [{ path_prefix: "/a", service: "a", upstream: "http://a:1" }] }))).toEqual(["routes[0].auth.required: needs the authentication.jwt section"]);
     expect(
