@@ -1,5 +1,5 @@
 import type { CompiledEvent } from "./catalog";
-import { timestampProblem } from "./timestamp";
+import { timestampProblem } from "../../shared/timestamp";
 
 /** One reason an event is refused: the field (JSON pointer style) and what is wrong. */
 export interface ValidationError {

@@ -9,7 +9,7 @@ import type { Logger } from "./log";
 import { ProcessorMetrics } from "./metrics";
 import { EventProcessor } from "./processor";
 import { EventStore, parseCursor, ReplayQuery } from "./store";
-import { timestampProblem } from "./timestamp";
+import { timestampProblem } from "../../shared/timestamp";
 
 /** A running event processor: its ports, metrics and shutdown. */
 export interface RunningProcessor {

@@ -1,4 +1,4 @@
-import { timestampProblem } from "../src/timestamp";
+import { timestampProblem } from "../../shared/timestamp";
 import { Harness, startHarness } from "./harness";
 import { validEvent } from "./support";
 

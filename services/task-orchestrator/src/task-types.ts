@@ -1,4 +1,5 @@
 import Ajv, { ErrorObject, ValidateFunction } from "ajv";
+import { parseTimestamp } from "../../shared/timestamp";
 
 /** The kinds of task the orchestrator runs. */
 export const TASK_TYPES = ["import", "export", "batch", "report", "sync"] as const;
@@ -8,29 +9,19 @@ export type TaskType = (typeof TASK_TYPES)[number];
 const NAME = { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$" };
 const FILE_NAME = { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$", description: "name of a file uploaded for the task" };
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|([+-])(\d{2}):(\d{2}))$/i;
-
 /**
  * Milliseconds since the epoch of an RFC 3339 date-time (`2026-01-31T12:00:00Z`, `...+02:00`), or undefined unless it
- * is one PostgreSQL's timestamptz stores as written: year 0001-9999, a day that exists in its month, Z or an offset
- * of at most 15:59, and a second of 60 only as the leap second 23:59:60 UTC.
+ * is one PostgreSQL's timestamptz stores as written (`parseTimestamp`), with a second of 60 only as the leap second
+ * 23:59:60 UTC.
  */
 export function parseDateTime(text: string): number | undefined {
-  const m = RFC3339.exec(text);
-  if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
-  const offset = m[8].toUpperCase() === "Z" ? 0 : (m[9] === "-" ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));
-  if (year < 1 || month < 1 || month > 12 || hour > 23 || minute > 59 || second > 60) return undefined;
-  // PostgreSQL refuses offsets beyond 15:59 ("time zone displacement out of range")
-  if (m[8].toUpperCase() !== "Z" && (Number(m[10]) > 15 || Number(m[11]) > 59)) return undefined;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (day < 1 || day > [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]) return undefined;
-  const d = new Date(0);
-  // setUTCFullYear, unlike Date.UTC, takes years below 100 as written
-  d.setUTCFullYear(year, month - 1, day);
-  d.setUTCHours(hour, minute - offset, Math.min(second, 59), Math.round(Number(m[7] ?? 0) * 1000));
-  if (second === 60 && (d.getUTCHours() !== 23 || d.getUTCMinutes() !== 59)) return undefined;
-  return d.getTime() + (second === 60 ? 1000 : 0);
+  const t = parseTimestamp(text);
+  if (!t) return undefined;
+  if (t.leapSecond) {
+    const before = new Date(t.ms - 1000);
+    if (before.getUTCHours() !== 23 || before.getUTCMinutes() !== 59) return undefined;
+  }
+  return t.ms;
 }
 
 const DATE_TIME = { type: "string", format: "date-time" };

@@ -1,3 +1,5 @@
+// Shared by the runtime services (each bundle takes in what it imports): both store date-times in PostgreSQL.
+
 /**
  * Strict RFC 3339 date-times (`2024-05-01T12:00:00Z`, `2024-05-01T14:00:00.5+02:00`) limited to what a PostgreSQL
  * timestamptz stores: years 0001-9999, a day that exists in its month (leap years included), hours 00-23, seconds
@@ -31,4 +33,25 @@ export function timestampProblem(text: string): string | undefined {
     if (Number(m[9]) > 59) return `has UTC offset minute ${m[9]}; minutes run from 00 to 59`;
   }
   return undefined;
+}
+
+/** A timestamp as `timestampProblem` accepts it, read: milliseconds since the epoch, and whether its second was 60. */
+export interface Timestamp {
+  /** A second 60 counts as the first second of the next minute, as PostgreSQL takes it. */
+  readonly ms: number;
+  readonly leapSecond: boolean;
+}
+
+/** Reads a timestamp `timestampProblem` accepts; undefined for any other text. Years below 100 are read as written. */
+export function parseTimestamp(text: string): Timestamp | undefined {
+  if (timestampProblem(text) !== undefined) return undefined;
+  const m = SHAPE.exec(text) as RegExpExecArray;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+  const sign = /-\d{2}:\d{2}$/.test(text) ? -1 : 1;
+  const offset = m[8] === undefined ? 0 : sign * (Number(m[8]) * 60 + Number(m[9]));
+  const d = new Date(0);
+  // setUTCFullYear, unlike Date.UTC, takes years below 100 as written
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hour, minute - offset, Math.min(second, 59), Math.round(Number(m[7] ?? 0) * 1000));
+  return { ms: d.getTime() + (second === 60 ? 1000 : 0), leapSecond: second === 60 };
 }
