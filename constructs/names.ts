@@ -24,6 +24,11 @@ export function isDnsLabel(value: string): boolean {
   return value.length <= MAX_DNS_LABEL && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value);
 }
 
+/** True when the value may name a container port (IANA_SVC_NAME): a DNS label of at most 15, with a letter, no `--`. */
+export function isPortName(value: string): boolean {
+  return value.length <= 15 && isDnsLabel(value) && /[a-z]/.test(value) && !value.includes("--");
+}
+
 /** FNV-1a 32-bit as hex: small, dependency-free and stable across runs and platforms. */
 export function stableHash(text: string): string {
   let h = 0x811c9dc5;

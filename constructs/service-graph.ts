@@ -1,4 +1,5 @@
 import { Construct } from "constructs";
+import { isPortName } from "./names";
 
 /** Application protocol of a port, as Istio and Kubernetes `appProtocol` understand it. */
 export type AppProtocol = "http" | "http2" | "grpc" | "tcp" | "tls";
@@ -64,12 +65,11 @@ export interface GraphEdge {
   readonly ports: ReadonlyArray<string>;
 }
 
-const PORT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 function checkPorts(id: string, ports: ReadonlyArray<ServicePort>): void {
   const names = new Set<string>();
   for (const p of ports) {
-    if (!PORT_NAME.test(p.name) || p.name.length > 15) throw new Error(`service graph: node '${id}': port name '${p.name}' must be a DNS label of at most 15 characters`);
+    if (!isPortName(p.name)) throw new Error(`service graph: node '${id}': port name '${p.name}' must be a DNS label of at most 15 characters, with a letter and no '--'`);
     if (names.has(p.name)) throw new Error(`service graph: node '${id}': port name '${p.name}' is used twice`);
     if (!Number.isInteger(p.port) || p.port < 1 || p.port > 65535) throw new Error(`service graph: node '${id}': port ${p.name} must be 1-65535 (got ${p.port})`);
     names.add(p.name);

@@ -1,9 +1,9 @@
+import { isDnsLabel, isPortName } from "../../constructs/names";
 import { containersOf, podSpecOf } from "../pod-spec";
 import { PolicyRule, Violation } from "../types";
 
 // What the API server's own validation refuses and the OpenAPI schemas cannot say: name and label formats, port
 // names, data keys, sizes. Formats as Kubernetes 1.28 checks them (apimachinery validation).
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
@@ -14,13 +14,7 @@ const PATH_SEGMENT_KINDS = new Set(["Role", "ClusterRole", "RoleBinding", "Clust
 const MAX_CONFIGMAP_BYTES = 1024 * 1024;
 const MAX_ANNOTATION_BYTES = 256 * 1024;
 
-const isDnsLabel = (s: string) => s.length <= 63 && DNS_LABEL.test(s);
 const isSubdomain = (s: string) => s.length <= 253 && DNS_SUBDOMAIN.test(s);
-
-/** IANA_SVC_NAME: what a named container port may be called (at most 15 characters, with a letter, no `--`). */
-export function isPortName(s: string): boolean {
-  return s.length <= 15 && DNS_LABEL.test(s) && /[a-z]/.test(s) && !s.includes("--");
-}
 
 function isQualifiedKey(k: string): boolean {
   const slash = k.lastIndexOf("/");

@@ -1,5 +1,6 @@
 import type { GraphNodeProps } from "../../constructs/service-graph";
 import type { K8sObject } from "../../policies/types";
+import { matches } from "./reachability";
 
 /**
  * Cross-object references of a synthesized platform, checked the way a cluster would resolve them: what kube-linter's
@@ -34,20 +35,6 @@ function name(o: K8sObject): string {
 
 function subset(a: Labels, b: Labels): boolean {
   return Object.entries(a).every(([k, v]) => b[k] === v);
-}
-
-/** A LabelSelector (matchLabels and matchExpressions) against a pod's labels. */
-function selects(selector: Any | undefined, labels: Labels): boolean {
-  if (!selector) return true;
-  if (!subset(selector.matchLabels ?? {}, labels)) return false;
-  return (selector.matchExpressions ?? []).every((e: Any) => {
-    switch (e.operator) {
-      case "In": return e.values.includes(labels[e.key]);
-      case "NotIn": return !e.values.includes(labels[e.key]);
-      case "Exists": return e.key in labels;
-      default: return !(e.key in labels);
-    }
-  });
 }
 
 class References {
@@ -125,16 +112,16 @@ class References {
 
   /** Whether a selector picks any pod: a template in the output, or a chart's or operator's pods the graph declares. */
   private anyPods(namespace: string, selector: Any | undefined): boolean {
-    if (this.templates.some((t) => t.namespace === namespace && selects(selector, t.labels))) return true;
+    if (this.templates.some((t) => t.namespace === namespace && matches(selector, t.labels))) return true;
     const labels: Labels = selector?.matchLabels ?? {};
     // a node's selector is the labels its pods are known to carry; a selector may also narrow it (a pod role)
-    return this.madePods(namespace).some((n) => selects(selector, n.selector as Labels) || subset(n.selector as Labels, labels));
+    return this.madePods(namespace).some((n) => matches(selector, n.selector as Labels) || subset(n.selector as Labels, labels));
   }
 
   private checkTemplate(t: Template): void {
     const owner = name(t.owner);
     const selector = t.owner.kind === "Job" ? undefined : t.owner.spec.selector;
-    if (selector && !selects(selector, t.labels)) this.problems.push(`${owner}: spec.selector does not match its pod template's labels`);
+    if (selector && !matches(selector, t.labels)) this.problems.push(`${owner}: spec.selector does not match its pod template's labels`);
     const sa = t.spec.serviceAccountName;
     if (sa && !this.has("ServiceAccount", t.namespace, sa)) this.problems.push(`${owner}: ServiceAccount ${sa} does not exist`);
     for (const c of [...(t.spec.initContainers ?? []), ...t.spec.containers]) {
@@ -209,7 +196,7 @@ class References {
       return;
     }
     if (o.spec.maxUnavailable === 0 || o.spec.maxUnavailable === "0%") this.problems.push(`${name(o)}: maxUnavailable 0 blocks every drain`);
-    for (const t of this.templates.filter((x) => x.namespace === ns && selects(o.spec.selector, x.labels))) {
+    for (const t of this.templates.filter((x) => x.namespace === ns && matches(o.spec.selector, x.labels))) {
       const hpa = (this.objects as Array<K8sObject & Any>).find((h) => h.kind === "HorizontalPodAutoscaler" && h.metadata.namespace === ns && h.spec.scaleTargetRef.name === t.owner.metadata.name);
       const replicas: number = hpa ? hpa.spec.minReplicas ?? 1 : t.owner.spec.replicas ?? 1;
       if (typeof o.spec.minAvailable === "number" && o.spec.minAvailable >= replicas) this.problems.push(`${name(o)}: minAvailable ${o.spec.minAvailable} with ${replicas} replicas of ${name(t.owner)} blocks every drain`);
@@ -230,7 +217,7 @@ class References {
 
   private checkServiceMonitor(o: K8sObject & Any): void {
     const namespaces: string[] = o.spec.namespaceSelector?.matchNames ?? [o.metadata.namespace];
-    const services = (this.objects as Array<K8sObject & Any>).filter((s) => s.kind === "Service" && namespaces.includes(s.metadata.namespace as string) && selects(o.spec.selector, s.metadata.labels ?? {}));
+    const services = (this.objects as Array<K8sObject & Any>).filter((s) => s.kind === "Service" && namespaces.includes(s.metadata.namespace as string) && matches(o.spec.selector, s.metadata.labels ?? {}));
     if (services.length === 0) {
       // the kubelet Service is the one the prometheus-operator itself keeps (its --kubelet-service)
       if (o.spec.selector?.matchLabels?.["app.kubernetes.io/managed-by"] !== "prometheus-operator") this.problems.push(`${name(o)}: selects no Service`);
