@@ -2,48 +2,11 @@
 // charge its circuit breaker for something that was not the upstream's failure.
 import * as http from "node:http";
 import * as net from "node:net";
-import { cleanTmp, GatewayProcess, listen, metricValue, request, rsaKey, Running, sign, sleep, startGateway, startJwks, startUpstream } from "./support";
+import { cleanTmp, GatewayProcess, listen, metricValue, raw, rawUpstream, request, rsaKey, Running, sign, sleep, startGateway, startJwks, startUpstream } from "./support";
 
 const ISSUER = "https://auth.test.example/";
 const AUDIENCE = "stratum-api";
 const now = () => Math.floor(Date.now() / 1000);
-
-/** Writes raw bytes on a fresh connection and collects everything until the gateway closes it or `ms` pass. */
-function raw(port: number, onConnect: (s: net.Socket) => void, ms = 3000): Promise<{ text: string; closedByPeer: boolean }> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, "127.0.0.1", () => onConnect(s));
-    let text = "";
-    let done = false;
-    const finish = (closedByPeer: boolean) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      s.destroy();
-      resolve({ text, closedByPeer });
-    };
-    const timer = setTimeout(() => finish(false), ms);
-    s.on("data", (d) => (text += d.toString("latin1")));
-    s.on("end", () => finish(true));
-    s.on("close", () => finish(true));
-    s.on("error", () => finish(true));
-  });
-}
-
-/** An upstream that writes `answer(path)` as raw bytes once a request head has arrived. */
-async function rawUpstream(answer: (path: string) => string): Promise<Running> {
-  const server = net.createServer((s) => {
-    let buf = "";
-    s.on("data", (d) => {
-      buf += d.toString("latin1");
-      if (!buf.includes("\r\n\r\n")) return;
-      s.end(answer(buf.split(" ")[1]), "latin1");
-    });
-    s.on("error", () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  return { port, url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
 
 describe("gateway under hostile input", () => {
   const key = rsaKey("key-1");

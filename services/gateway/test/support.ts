@@ -5,6 +5,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 
@@ -221,4 +222,41 @@ export function metricValue(text: string, name: string, labels: Record<string, s
     if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[4]);
   }
   return undefined;
+}
+
+/** Writes raw bytes on a fresh connection and collects everything until the gateway closes it or `ms` pass. */
+export function raw(port: number, onConnect: (s: net.Socket) => void, ms = 3000): Promise<{ text: string; closedByPeer: boolean }> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, "127.0.0.1", () => onConnect(s));
+    let text = "";
+    let done = false;
+    const finish = (closedByPeer: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      s.destroy();
+      resolve({ text, closedByPeer });
+    };
+    const timer = setTimeout(() => finish(false), ms);
+    s.on("data", (d) => (text += d.toString("latin1")));
+    s.on("end", () => finish(true));
+    s.on("close", () => finish(true));
+    s.on("error", () => finish(true));
+  });
+}
+
+/** An upstream that writes `answer(path)` as raw bytes once a request head has arrived. */
+export async function rawUpstream(answer: (path: string) => string): Promise<Running> {
+  const server = net.createServer((s) => {
+    let buf = "";
+    s.on("data", (d) => {
+      buf += d.toString("latin1");
+      if (!buf.includes("\r\n\r\n")) return;
+      s.end(answer(buf.split(" ")[1]), "latin1");
+    });
+    s.on("error", () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return { port, url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
 }

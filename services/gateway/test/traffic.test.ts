@@ -1,7 +1,7 @@
 import * as http from "node:http";
 import * as net from "node:net";
 import WebSocket, { WebSocketServer } from "ws";
-import { cleanTmp, GatewayProcess, listen, metricValue, request, Running, sleep, startGateway, startUpstream } from "./support";
+import { cleanTmp, GatewayProcess, listen, metricValue, raw, request, Running, sleep, startGateway, startUpstream } from "./support";
 
 describe("gateway traffic handling", () => {
   let upstream: Awaited<ReturnType<typeof startUpstream>>;
@@ -260,17 +260,14 @@ describe("gateway traffic handling", () => {
   });
 });
 
-/** Sends raw bytes and returns everything the server answered before closing. */
-function rawRequest(port: number, raw: string): Promise<string> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, "127.0.0.1");
-    let out = "";
+/** Sends raw bytes, ends once an answer's head has arrived, and returns everything the server answered. */
+function rawRequest(port: number, text: string): Promise<string> {
+  return raw(port, (s) => {
+    let seen = "";
     s.on("data", (d) => {
-      out += d;
-      if (/\r\n\r\n/.test(out)) s.end();
+      seen += d;
+      if (/\r\n\r\n/.test(seen)) s.end();
     });
-    s.on("close", () => resolve(out));
-    s.on("error", () => resolve(out));
-    s.write(raw);
-  });
+    s.write(text);
+  }).then((r) => r.text);
 }
