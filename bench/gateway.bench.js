@@ -2,21 +2,25 @@
 //  1. maximal load (autocannon, fixed connections) sent straight to an upstream, through a bare node:http proxy, and
 //     through the gateway with JWT verification (RS256 via a JWKS server), rate limiting (set high) and the circuit
 //     breaker on; in interleaved rounds, with the median printed;
-//  2. half of the gateway's maximal load as an open loop (bench/open-loop.js), to compare latencies when nothing is
-//     saturated: ROUNDS * SECONDS seconds per proxy, in interleaved slices of BENCH_SLICE_SECONDS (0.5); the added
-//     p99 is printed from the pooled slices and as the median of the back-to-back pairs of slices;
+//  2. half of the gateway's maximal load as an open loop (bench/open-loop.js, bench/half-load.js), to compare latencies
+//     when nothing is saturated: ROUNDS * SECONDS seconds per target, in rotating slices of BENCH_SLICE_SECONDS
+//     (0.05); the added p99 is printed from the pooled slices with a bootstrap interval (bench/latency-stats.js) and
+//     as the median of the back-to-back pairs of slices. The phase runs twice: under the default scheduler, and with
+//     every bench process at SCHED_FIFO (bench/realtime.js; skipped with BENCH_REALTIME=false or without the right),
+//     which takes the rig's own contention for the shared cores out of the proxies' tails;
 //  0. first, the machine's own pauses of a spinning thread (bench/machine-noise.js), the floor under any tail figure.
 // Figures and ratios are printed with the goals from the issue (>= 60% of the bare proxy's requests/s, < 1 ms added
 // p99 at half load); nothing here passes or fails on time. BENCH_SECONDS (default 5), BENCH_CONNECTIONS (50),
-// BENCH_ROUNDS (3) and BENCH_PIN (false).
-const { spawn, spawnSync } = require("node:child_process");
+// BENCH_ROUNDS (3).
+const { spawn } = require("node:child_process");
 const crypto = require("node:crypto");
 const fs = require("node:fs");
 const http = require("node:http");
 const os = require("node:os");
 const path = require("node:path");
 const autocannon = require("autocannon");
-const { Target, summarize } = require("./open-loop");
+const { rotate, addedP99, cpuMs } = require("./half-load");
+const { realtimeUnavailable, withRealtime } = require("./realtime");
 const { machineNoise, describeNoise } = require("./machine-noise");
 
 const root = path.resolve(__dirname, "..");
@@ -24,7 +28,8 @@ const BUNDLE = path.join(root, "lib", "assets", "gateway", "index.js");
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 0.5);
+const SLICE_SECONDS = Number(process.env.BENCH_SLICE_SECONDS ?? 0.05);
+const REALTIME = process.env.BENCH_REALTIME !== "false";
 const BARE = "bare node:http proxy";
 const GATEWAY = "gateway (JWT, rate limit, breaker)";
 
@@ -55,19 +60,9 @@ s.keepAliveTimeout = 65000;
 s.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: s.address().port })));
 `;
 
-// BENCH_PIN=true (with at least two cores and taskset from util-linux) gives the proxy under test a core of its own
-// and the load generator and upstream the others. Off by default: pinned, a Node process's own GC and compiler threads
-// share its one core with the event loop and preempt it for milliseconds at a time (the CPU profile shows gaps of
-// 10-30 ms with no steal time), which hurts the tail more than the neighbours do.
-const CORES = os.cpus().length;
-const PIN = process.env.BENCH_PIN === "true" && CORES >= 2 && spawnSync("taskset", ["-c", "0", "true"]).status === 0;
-const PROXY_CPUS = String(CORES - 1);
-const OTHER_CPUS = CORES === 2 ? "0" : `0-${CORES - 2}`;
-
-function child(args, env = {}, match = (line) => JSON.parse(line).port, cpus = OTHER_CPUS) {
+function child(args, env = {}, match = (line) => JSON.parse(line).port) {
   return new Promise((resolve, reject) => {
-    const [cmd, argv] = PIN ? ["taskset", ["-c", cpus, process.execPath, ...args]] : [process.execPath, args];
-    const proc = spawn(cmd, argv, { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env } });
+    const proc = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, ...env } });
     let buf = "";
     proc.stdout.on("data", (d) => {
       buf += d;
@@ -92,22 +87,24 @@ function summary(r) {
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, total: r.requests.total };
 }
 
-// CPU time (user + system, ms) a process has used so far, from /proc (Linux); undefined elsewhere. On a busy machine
-// requests/s swing with the neighbours' load, while CPU time per request stays a fair comparison.
-const TICK_MS = 10;
-function cpuMs(pid) {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-  } catch {
-    return undefined;
+// One half-load phase: the upstream alone (the floor the rig itself puts under every figure), the bare proxy and the
+// gateway in rotation. Prints each target's figures and returns the verdict on the added p99.
+async function halfLoadPhase(label, rotation, opts) {
+  console.log(`\nhalf of the gateway's maximal load, ${label}: ${opts.rate} req/s, open loop, ${opts.slices} rotating slices of ${opts.sliceSeconds * 1000} ms per target`);
+  const results = await rotate(rotation, opts);
+  for (const r of results) {
+    const m = r.summary;
+    const cpu = r.cpuUs === undefined ? "" : `   cpu ${r.cpuUs.toFixed(0)} µs/req`;
+    console.log(`  ${r.name.padEnd(36)} p50 ${m.p50.toFixed(3)} ms   p99 ${m.p99.toFixed(3)} ms (halves ${r.halves.map((h) => h.toFixed(3)).join(" / ")})   p99.9 ${m.p999.toFixed(3)} ms   errors ${r.errors}${cpu}`);
   }
-}
-
-function quartiles(values) {
-  const s = [...values].sort((a, b) => a - b);
-  const at = (q) => s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
-  return [at(0.25), at(0.5), at(0.75)];
+  const byName = Object.fromEntries(results.map((r) => [r.name, r]));
+  const a = addedP99(byName[BARE], byName[GATEWAY], { sliceSeconds: opts.sliceSeconds, targets: rotation.length });
+  const verdict = a.high < 1 ? "shown" : a.low >= 1 ? "not met" : "not resolved";
+  const pct = Math.round(a.level * 100);
+  return {
+    label,
+    text: `${a.pooled.toFixed(3)} ms, ${pct}% interval ${a.low.toFixed(3)} to ${a.high.toFixed(3)} (goal < 1 ms: ${verdict}); median of ${a.paired.count} pairs ${a.paired.median.toFixed(3)} ms (quartiles ${a.paired.q1.toFixed(3)} / ${a.paired.q3.toFixed(3)})`,
+  };
 }
 
 async function main() {
@@ -124,7 +121,7 @@ async function main() {
   const token = `${input}.${crypto.sign("sha256", Buffer.from(input), privateKey).toString("base64url")}`;
 
   const upstream = await child(["-e", UPSTREAM]);
-  const bare = await child(["-e", BARE_PROXY, "127.0.0.1", String(upstream.port)], {}, undefined, PROXY_CPUS);
+  const bare = await child(["-e", BARE_PROXY, "127.0.0.1", String(upstream.port)], {});
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gateway-bench-"));
   const config = path.join(dir, "gateway.json");
   fs.writeFileSync(config, JSON.stringify({
@@ -134,7 +131,7 @@ async function main() {
     circuit_breaker: { failure_threshold: 5, recovery_timeout: "30s", success_threshold: 2 },
     routes: [{ path_prefix: "/api/items", service: "items", upstream: `http://127.0.0.1:${upstream.port}`, auth: { required: true, roles: ["customer"] } }],
   }));
-  const gateway = await child([BUNDLE, "--config", config], { GATEWAY_ACCESS_LOG: "false" }, (line) => (line.includes("gateway listening") ? JSON.parse(line).port : 0), PROXY_CPUS);
+  const gateway = await child([BUNDLE, "--config", config], { GATEWAY_ACCESS_LOG: "false" }, (line) => (line.includes("gateway listening") ? JSON.parse(line).port : 0));
   const headers = { authorization: `Bearer ${token}` };
   const targets = [
     ["upstream (direct)", `http://127.0.0.1:${upstream.port}/api/items/1`, {}, upstream.proc.pid],
@@ -144,7 +141,7 @@ async function main() {
   try {
     // warm-up: JIT, keep-alive pools, the JWKS fetch and the token cache
     for (const [, url, h] of targets) await run({ url, headers: h, duration: 1 });
-    console.log(`node ${process.version}, ${os.cpus().length} cores, ${CONNECTIONS} connections, ${SECONDS}s per run, ${ROUNDS} rounds, ${PIN ? `proxy under test on CPU ${PROXY_CPUS}, load generator and upstream on CPU ${OTHER_CPUS}` : "not pinned to CPUs"}`);
+    console.log(`node ${process.version}, ${os.cpus().length} cores, ${CONNECTIONS} connections, ${SECONDS}s per run, ${ROUNDS} rounds, half-load slices of ${SLICE_SECONDS * 1000} ms`);
     console.log(`machine noise: ${describeNoise(noise)}\n`);
     // maximal load, in interleaved rounds: the neighbours' load on a shared machine moves every figure, and a ratio
     // taken within one round (the two runs seconds apart) is steadier than one taken across the whole benchmark
@@ -171,48 +168,18 @@ async function main() {
     const ratios = rounds.map((r) => r[GATEWAY].rps / r[BARE].rps);
     const ratio = median(ratios);
     const rate = Math.max(1, Math.floor(max[GATEWAY].rps / 2));
-    // Half load, in short slices that alternate between the two proxies (ABBA order) on connections kept open
-    // throughout: the machine's stalls come and go over seconds, and whole runs seconds apart saw different ones,
-    // so that the p99 of a run swung by more than the 1 ms asked about. Pooling each proxy's slices lets both
-    // meet the same conditions; the pooled p99 of each half of the slices shows how stable the figure is.
     const slices = Math.max(2, Math.round((ROUNDS * SECONDS) / SLICE_SECONDS));
-    console.log(`\nhalf of the gateway's maximal load: ${rate} req/s, open loop, ${slices} interleaved slices of ${SLICE_SECONDS}s per proxy`);
-    const open = Object.fromEntries(targets.slice(1).map(([name, url, h]) => [name, new Target({ url, headers: h, maxConnections: CONNECTIONS })]));
-    const pooled = { [BARE]: [], [GATEWAY]: [] };
-    const errors = { [BARE]: 0, [GATEWAY]: 0 };
-    try {
-      for (const name of [BARE, GATEWAY]) await open[name].run(rate, 1); // warm-up: connections, JIT
-      for (let i = 0; i < slices; i++) {
-        for (const name of i % 2 === 0 ? [BARE, GATEWAY] : [GATEWAY, BARE]) {
-          const r = await open[name].run(rate, SLICE_SECONDS);
-          pooled[name].push(r.latencies);
-          errors[name] += r.errors;
-        }
-      }
-    } finally {
-      for (const t of Object.values(open)) t.close();
-    }
-    const join = (parts) => { const all = new Float64Array(parts.reduce((n, p) => n + p.length, 0)); let at = 0; for (const p of parts) { all.set(p, at); at += p.length; } return all; };
-    const half = {};
-    for (const name of [BARE, GATEWAY]) {
-      const m = (half[name] = summarize(join(pooled[name])));
-      const firstHalf = summarize(join(pooled[name].slice(0, slices >> 1))).p99;
-      const secondHalf = summarize(join(pooled[name].slice(slices >> 1))).p99;
-      m.halves = [firstHalf, secondHalf];
-      console.log(`  ${name.padEnd(36)} p50 ${m.p50.toFixed(3)} ms   p99 ${m.p99.toFixed(3)} ms (halves ${firstHalf.toFixed(3)} / ${secondHalf.toFixed(3)})   p99.9 ${m.p999.toFixed(3)} ms   errors ${errors[name]}`);
-    }
-    const addedHalves = [0, 1].map((k) => half[GATEWAY].halves[k] - half[BARE].halves[k]);
-    // Paired: slice i of the gateway and slice i of the bare proxy ran back to back, so they met the same machine.
-    // The median of the per-pair differences is not moved by the few slices a long pause of the machine lands in
-    // (those move the pooled p99 of one proxy by milliseconds), while a tail the gateway adds to every slice moves it.
-    const pairs = pooled[GATEWAY].map((g, i) => summarize(g).p99 - summarize(pooled[BARE][i]).p99);
-    const [q1, pairedAdded, q3] = quartiles(pairs);
-    const added = half[GATEWAY].p99 - half[BARE].p99;
+    const rotation = targets.map(([name, url, h, pid]) => ({ name, url, headers: h, pid }));
+    const phase = (label) => halfLoadPhase(label, rotation, { rate, slices, sliceSeconds: SLICE_SECONDS, connections: CONNECTIONS });
+    const verdicts = [await phase("default scheduler")];
+    const why = realtimeUnavailable();
+    const pids = [process.pid, ...targets.map(([, , , pid]) => pid)];
+    if (REALTIME && !why) verdicts.push(await withRealtime(pids, () => phase("all bench processes at SCHED_FIFO")));
+    else console.log(`\n(no SCHED_FIFO phase: ${REALTIME ? why : "BENCH_REALTIME=false"})`);
     console.log("\nratios");
     console.log(`  gateway / bare proxy requests/s at maximal load: ${(ratio * 100).toFixed(0)}%   (goal >= 60%: ${ratio >= 0.6 ? "met" : "not met"}; rounds ${ratios.map((r) => `${(r * 100).toFixed(0)}%`).join(" ")})`);
     console.log(`  gateway / upstream requests/s at maximal load:   ${((max[GATEWAY].rps / max["upstream (direct)"].rps) * 100).toFixed(0)}%`);
-    console.log(`  added p99 at half load, pooled slices:           ${added.toFixed(3)} ms   (goal < 1 ms: ${added < 1 ? "met" : "not met"}; halves ${addedHalves.map((a) => a.toFixed(3)).join(" / ")})`);
-    console.log(`  added p99 at half load, median of ${String(pairs.length).padEnd(2)} pairs:      ${pairedAdded.toFixed(3)} ms   (goal < 1 ms: ${pairedAdded < 1 ? "met" : "not met"}; quartiles ${q1.toFixed(3)} / ${q3.toFixed(3)})`);
+    for (const v of verdicts) console.log(`  added p99 at half load, ${v.label.padEnd(35)} ${v.text}`);
     if (max[GATEWAY].cpuUs && max[BARE].cpuUs) {
       const cpuRatio = max[BARE].cpuUs / max[GATEWAY].cpuUs;
       console.log(`  bare proxy / gateway CPU per request:            ${(cpuRatio * 100).toFixed(0)}%   (the requests/s a saturated core would give, relative to the bare proxy)`);
@@ -225,11 +192,6 @@ async function main() {
   }
 }
 
-if (PIN && process.env.BENCH_PINNED !== "true") {
-  // the generator (this process) runs on the cores that the proxy under test does not use
-  const r = spawnSync("taskset", ["-c", OTHER_CPUS, process.execPath, __filename], { stdio: "inherit", env: { ...process.env, BENCH_PINNED: "true" } });
-  process.exit(r.status ?? 1);
-}
 main().catch((err) => {
   console.error(err);
   process.exit(1);
