@@ -1,6 +1,6 @@
 import { ElasticsearchSpecNodeSets, ElasticsearchSpecNodeSetsVolumeClaimTemplatesSpecResourcesRequests } from "../../constructs/imports/eck-elasticsearch.k8s.elastic.co";
 import type { ElasticsearchNodeSetSizing, SpreadMode } from "../../stacks/environments/environment";
-import { quantityBytes } from "../redis/redis-config";
+import { quantityBytes } from "../../constructs/quantity";
 
 /** uid and gid of the `elasticsearch` and `kibana` users of Elastic's images. */
 export const ELASTIC_UID = 1000;

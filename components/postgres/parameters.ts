@@ -1,3 +1,4 @@
+import { isByteQuantity, quantityBytes } from "../../constructs/quantity";
 import type { Resources } from "../../stacks/environments/environment";
 
 /**
@@ -48,14 +49,10 @@ const RESERVED = new Set([
   "log_min_duration_statement", "idle_in_transaction_session_timeout", "statement_timeout", "wal_compression",
 ]);
 
-const UNITS: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024, K: 1000 / 1048576, M: 1e6 / 1048576, G: 1e9 / 1048576, T: 1e12 / 1048576 };
-
 /** A Kubernetes memory or storage quantity in whole MiB (`512Mi` -> 512, `8Gi` -> 8192, `2G` -> 1907). */
 export function quantityToMiB(quantity: string): number {
-  const m = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/.exec(quantity);
-  if (!m) throw new Error(`'${quantity}' is not a memory quantity such as 512Mi or 8Gi`);
-  const bytesPerMiB = m[2] ? UNITS[m[2]] : 1 / 1048576;
-  return Math.floor(Number(m[1]) * bytesPerMiB);
+  if (!isByteQuantity(quantity)) throw new Error(`'${quantity}' is not a memory quantity such as 512Mi or 8Gi`);
+  return Math.floor(quantityBytes(quantity) / 2 ** 20);
 }
 
 /** A size in MiB the way PostgreSQL prints it back (`1024` -> `1GB`, `96` -> `96MB`), so `SHOW` matches exactly. */

@@ -96,17 +96,6 @@ export const DEFAULT_SAVE_POINTS: ReadonlyArray<SavePoint> = [
   { seconds: 60, changes: 10000 },
 ];
 
-const BINARY_SUFFIX: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
-const DECIMAL_SUFFIX: Record<string, number> = { "": 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
-
-/** Bytes of a Kubernetes memory quantity (`768Mi`, `1Gi`, `500M`, `1048576`); throws on anything else. */
-export function quantityBytes(quantity: string): number {
-  const m = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/.exec(quantity);
-  if (!m) throw new Error(`'${quantity}' is not a memory quantity such as 512Mi or 2Gi`);
-  const factor = BINARY_SUFFIX[m[2] ?? ""] ?? DECIMAL_SUFFIX[m[2] ?? ""];
-  return Math.floor(Number(m[1]) * factor);
-}
-
 function tlsLines(tls: RedisTlsFiles): string[] {
   return [
     `tls-cert-file ${tls.dir}/tls.crt`,

@@ -2,12 +2,13 @@ import { Construct } from "constructs";
 import { HardenedWorkload, WorkloadVolume } from "../../constructs/hardened-workload";
 import * as k8s from "../../constructs/imports/k8s";
 import { recommendedLabels } from "../../constructs/labels";
+import { quantityBytes } from "../../constructs/quantity";
 import { SecretKeyRef } from "../../constructs/secret-ref";
 import { EnvValue, GraphNodeProps, ServicePort } from "../../constructs/service-graph";
 import type { Resources } from "../../stacks/environments/environment";
 import { PlatformComponent, PlatformContext, SyncWave } from "../component";
 import {
-  EVICTION_POLICIES, EvictionPolicy, quantityBytes, redisConfigProblems, RedisPersistence, RedisServerConfig, renderRedisConf,
+  EVICTION_POLICIES, EvictionPolicy, redisConfigProblems, RedisPersistence, RedisServerConfig, renderRedisConf,
   renderSentinelConf, SentinelConfig, sentinelConfigProblems, SentinelSettings,
 } from "./redis-config";
 import { aclProblems, passwordEnv, probeScript, RedisAclUser, redisStartScript, RedisScriptSettings, sentinelStartScript } from "./redis-scripts";

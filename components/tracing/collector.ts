@@ -2,6 +2,7 @@ import { Construct } from "constructs";
 import { imagePinProblem, imageVersion } from "../../constructs/image";
 import * as otel from "../../constructs/imports/otel-collector-opentelemetry.io";
 import { recommendedLabels } from "../../constructs/labels";
+import { isByteQuantity, quantityBytes } from "../../constructs/quantity";
 import { GraphNodeProps, ServicePort } from "../../constructs/service-graph";
 import type { Resources, SpreadMode } from "../../stacks/environments/environment";
 import { CollectorConfig, collectorConfigProblems } from "./collector-config";
@@ -15,16 +16,13 @@ export const COLLECTOR_METRICS_PORT = 8888;
 /** Port of the `health_check` extension, which the operator turns into liveness and readiness probes. */
 export const COLLECTOR_HEALTH_PORT = 13133;
 
-const UNITS: Record<string, number> = { "": 1, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, K: 1e3, M: 1e6, G: 1e9, T: 1e12 };
-
 /**
  * GOMEMLIMIT for a memory limit: 80% of it, in MiB, so that the Go runtime collects garbage before the kernel kills
  * the pod, in step with the memory limiter's 80% limit.
  */
 export function goMemLimit(memoryLimit: string): string {
-  const m = /^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|K|M|G|T)?$/.exec(memoryLimit);
-  if (!m) throw new Error(`memory limit ${JSON.stringify(memoryLimit)} is not a quantity such as 512Mi`);
-  const bytes = Number(m[1]) * UNITS[m[2] ?? ""];
+  if (!isByteQuantity(memoryLimit)) throw new Error(`memory limit ${JSON.stringify(memoryLimit)} is not a quantity such as 512Mi`);
+  const bytes = quantityBytes(memoryLimit);
   return `${Math.floor((bytes * 0.8) / 2 ** 20)}MiB`;
 }
 

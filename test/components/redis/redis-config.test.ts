@@ -2,7 +2,8 @@ import { execSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Redis from "ioredis";
-import { quantityBytes, renderRedisConf, renderSentinelConf, RedisServerConfig, SentinelConfig } from "../../../components/redis/redis-config";
+import { quantityBytes } from "../../../constructs/quantity";
+import { renderRedisConf, renderSentinelConf, RedisServerConfig, SentinelConfig } from "../../../components/redis/redis-config";
 import { freePort, start, Started, tempDir } from "./redis-server";
 
 const server: RedisServerConfig = {
