@@ -1,6 +1,8 @@
 import { Construct } from "constructs";
 import * as k8s from "./imports/k8s";
+import { ephemeralStorage } from "./ephemeral-storage";
 import { imagePinProblem, imageVersion } from "./image";
+import { isByteQuantity } from "./quantity";
 import { recommendedLabels, selectorLabels, SUPPRESS_ANNOTATION } from "./labels";
 import { EnvValue, GraphNodeProps, ServicePort } from "./service-graph";
 import { ApiObject, Lazy } from "cdk8s";
@@ -138,11 +140,13 @@ export interface AutoscalingSpec {
 }
 
 const DEFAULT_UID = 65532;
+/** Size limit of the `/tmp` emptyDir, and the default of other emptyDirs. */
+const TMP_SIZE = "64Mi";
 
-function quantities(r: Resources): k8s.ResourceRequirements {
+function quantities(r: Resources, disk: k8s.Quantity): k8s.ResourceRequirements {
   return {
-    requests: { cpu: k8s.Quantity.fromString(r.requests.cpu), memory: k8s.Quantity.fromString(r.requests.memory) },
-    limits: { cpu: k8s.Quantity.fromString(r.limits.cpu), memory: k8s.Quantity.fromString(r.limits.memory) },
+    requests: { "cpu": k8s.Quantity.fromString(r.requests.cpu), "memory": k8s.Quantity.fromString(r.requests.memory), "ephemeral-storage": disk },
+    limits: { "cpu": k8s.Quantity.fromString(r.limits.cpu), "memory": k8s.Quantity.fromString(r.limits.memory), "ephemeral-storage": disk },
   };
 }
 
@@ -228,6 +232,9 @@ export class HardenedWorkload extends Construct {
     }
     if (!Number.isInteger(props.replicas) || props.replicas < 1) problems.push(`replicas must be an integer >= 1 (got ${props.replicas})`);
     if (props.volumeClaims?.length && props.kind !== "StatefulSet") problems.push("volumeClaims need kind StatefulSet");
+    for (const [i, v] of (props.volumes ?? []).entries()) {
+      if (v.sizeLimit !== undefined && !isByteQuantity(v.sizeLimit)) problems.push(`volumes[${i}].sizeLimit must be a quantity such as 64Mi or 1Gi (got ${JSON.stringify(v.sizeLimit)})`);
+    }
     if ((props.kind === "Rollout") !== Boolean(props.rolloutStrategy)) problems.push("rolloutStrategy goes with kind Rollout, and only with it");
     if (props.automountServiceAccountToken && props.automountServiceAccountToken.reason.trim().length < 10) {
       problems.push(`automountServiceAccountToken.reason must explain why the token is needed (got ${JSON.stringify(props.automountServiceAccountToken.reason)})`);
@@ -280,12 +287,16 @@ export class HardenedWorkload extends Construct {
     this.meta = meta;
     new k8s.KubeService(this, "Service", { metadata: { name: props.name, ...meta }, spec: this.serviceSpec });
 
-    const volumes: k8s.Volume[] = [{ name: "tmp", emptyDir: { sizeLimit: k8s.Quantity.fromString("64Mi") } }];
+    const volumes: k8s.Volume[] = [{ name: "tmp", emptyDir: { sizeLimit: k8s.Quantity.fromString(TMP_SIZE) } }];
     const mounts: k8s.VolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }];
+    const emptyDirSizes = [TMP_SIZE];
     for (const v of props.volumes ?? []) {
       if (v.configMap) volumes.push({ name: v.name, configMap: { name: v.configMap } });
       else if (v.secret) volumes.push({ name: v.name, secret: { secretName: v.secret } });
-      else volumes.push({ name: v.name, emptyDir: { sizeLimit: k8s.Quantity.fromString(v.sizeLimit ?? "64Mi") } });
+      else {
+        emptyDirSizes.push(v.sizeLimit ?? TMP_SIZE);
+        volumes.push({ name: v.name, emptyDir: { sizeLimit: k8s.Quantity.fromString(v.sizeLimit ?? TMP_SIZE) } });
+      }
       mounts.push({ name: v.name, mountPath: v.mountPath, readOnly: v.readOnly ?? Boolean(v.configMap || v.secret) });
     }
     for (const c of props.volumeClaims ?? []) mounts.push({ name: c.name, mountPath: c.mountPath });
@@ -298,7 +309,8 @@ export class HardenedWorkload extends Construct {
       args: props.args ? [...props.args] : undefined,
       env: Lazy.any({ produce: () => envVars(Object.keys(this.env).length ? this.env : undefined) }),
       ports: containerPorts(props.ports),
-      resources: quantities(props.resources),
+      // the main container's limit also covers the pod's emptyDirs (see ephemeralStorage)
+      resources: quantities(props.resources, ephemeralStorage(emptyDirSizes)),
       readinessProbe: probe(props.readiness, props.ports, "/readyz", "readiness", path),
       livenessProbe: probe(props.liveness, props.ports, "/healthz", "liveness", path),
       securityContext: restrictedContainerSecurityContext(),
@@ -314,7 +326,7 @@ export class HardenedWorkload extends Construct {
         args: s.args ? [...s.args] : undefined,
         env: envVars(s.env),
         ports: sp.length ? containerPorts(sp) : undefined,
-        resources: quantities(s.resources),
+        resources: quantities(s.resources, ephemeralStorage()),
         readinessProbe: check,
         livenessProbe: check,
         securityContext: restrictedContainerSecurityContext(),

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { Construct } from "constructs";
+import { ephemeralStorage } from "../../constructs/ephemeral-storage";
 import { restrictedContainerSecurityContext } from "../../constructs/hardened-workload";
 import * as k8s from "../../constructs/imports/k8s";
 import { recommendedLabels, selectorLabels } from "../../constructs/labels";
@@ -7,6 +8,9 @@ import { NODE_BASE_IMAGE, NODE_UID } from "../../constructs/runtime-asset";
 import { SecretKeyRef } from "../../constructs/secret-ref";
 import { BootstrapConfig, bootstrapProgram } from "./bootstrap-script";
 import { NO_SIDECAR } from "./operator";
+
+/** Size limit of the job's `/tmp`. */
+const TMP_SIZE = "16Mi";
 
 /** Props of the bootstrap Job. */
 export interface BootstrapJobProps {
@@ -81,8 +85,8 @@ export class BootstrapJob extends Construct {
                 command: ["node", "/opt/bootstrap/main.js"],
                 env,
                 resources: {
-                  requests: { cpu: k8s.Quantity.fromString("20m"), memory: k8s.Quantity.fromString("64Mi") },
-                  limits: { cpu: k8s.Quantity.fromString("200m"), memory: k8s.Quantity.fromString("128Mi") },
+                  requests: { "cpu": k8s.Quantity.fromString("20m"), "memory": k8s.Quantity.fromString("64Mi"), "ephemeral-storage": ephemeralStorage([TMP_SIZE]) },
+                  limits: { "cpu": k8s.Quantity.fromString("200m"), "memory": k8s.Quantity.fromString("128Mi"), "ephemeral-storage": ephemeralStorage([TMP_SIZE]) },
                 },
                 securityContext: restrictedContainerSecurityContext(),
                 volumeMounts: [
@@ -95,7 +99,7 @@ export class BootstrapJob extends Construct {
             volumes: [
               { name: "program", configMap: { name: resourceName } },
               { name: "ca", secret: { secretName: props.ca.name, items: [{ key: props.ca.key, path: "ca.crt" }] } },
-              { name: "tmp", emptyDir: { sizeLimit: k8s.Quantity.fromString("16Mi") } },
+              { name: "tmp", emptyDir: { sizeLimit: k8s.Quantity.fromString(TMP_SIZE) } },
             ],
           },
         },

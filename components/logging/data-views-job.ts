@@ -1,11 +1,15 @@
 import { createHash } from "node:crypto";
 import { Construct } from "constructs";
+import { ephemeralStorage } from "../../constructs/ephemeral-storage";
 import { restrictedContainerSecurityContext } from "../../constructs/hardened-workload";
 import * as k8s from "../../constructs/imports/k8s";
 import { recommendedLabels, selectorLabels } from "../../constructs/labels";
 import { NODE_BASE_IMAGE, NODE_UID } from "../../constructs/runtime-asset";
 import { SecretKeyRef } from "../../constructs/secret-ref";
 import { dataViewsProgram, DataViewsConfig } from "./data-views-script";
+
+/** Size limit of the job's `/tmp`. */
+const TMP_SIZE = "16Mi";
 
 /** Where Kibana answers and how the Job gets in. */
 export interface KibanaTarget {
@@ -99,8 +103,8 @@ export class KibanaDataViewsJob extends Construct {
                   { name: "DATA_VIEWS_CONFIG", value: "/opt/data-views/config.json" },
                 ],
                 resources: {
-                  requests: { cpu: k8s.Quantity.fromString("20m"), memory: k8s.Quantity.fromString("64Mi") },
-                  limits: { cpu: k8s.Quantity.fromString("200m"), memory: k8s.Quantity.fromString("128Mi") },
+                  requests: { "cpu": k8s.Quantity.fromString("20m"), "memory": k8s.Quantity.fromString("64Mi"), "ephemeral-storage": ephemeralStorage([TMP_SIZE]) },
+                  limits: { "cpu": k8s.Quantity.fromString("200m"), "memory": k8s.Quantity.fromString("128Mi"), "ephemeral-storage": ephemeralStorage([TMP_SIZE]) },
                 },
                 securityContext: restrictedContainerSecurityContext(),
                 volumeMounts: [
@@ -113,7 +117,7 @@ export class KibanaDataViewsJob extends Construct {
             volumes: [
               { name: "program", configMap: { name: resourceName } },
               { name: "ca", secret: { secretName: props.kibana.caCertificate.name, items: [{ key: props.kibana.caCertificate.key, path: "ca.crt" }] } },
-              { name: "tmp", emptyDir: { sizeLimit: k8s.Quantity.fromString("16Mi") } },
+              { name: "tmp", emptyDir: { sizeLimit: k8s.Quantity.fromString(TMP_SIZE) } },
             ],
           },
         },

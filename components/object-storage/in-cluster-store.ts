@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { Construct } from "constructs";
+import { ephemeralStorage } from "../../constructs/ephemeral-storage";
 import { HardenedWorkload, restrictedContainerSecurityContext } from "../../constructs/hardened-workload";
 import { SYNC_WAVE } from "../../constructs/helm-addon";
 import * as k8s from "../../constructs/imports/k8s";
@@ -7,6 +8,9 @@ import { recommendedLabels, selectorLabels } from "../../constructs/labels";
 import { SecretKeyRef } from "../../constructs/secret-ref";
 import type { Resources, SpreadMode } from "../../stacks/environments/environment";
 import { SyncWave } from "../component";
+
+/** Size limit of the setup job's `/tmp`. */
+const SETUP_TMP_SIZE = "16Mi";
 
 /**
  * MinIO, the S3-compatible server, pinned by digest: its releases are tagged `RELEASE.<date>`, which is not an exact
@@ -97,7 +101,11 @@ export class InClusterS3Store extends Construct {
         { name: "MC_HOST_store", value: `http://$(ROOT_USER):$(ROOT_PASSWORD)@${this.workload.host}:9000` },
         { name: "MC_CONFIG_DIR", value: "/tmp/mc" },
       ],
-      resources: { requests: { cpu: q("10m"), memory: q("32Mi") }, limits: { cpu: q("200m"), memory: q("64Mi") } },
+      // each step runs alone (init containers one after another), so each carries the job's /tmp in its limit
+      resources: {
+        requests: { "cpu": q("10m"), "memory": q("32Mi"), "ephemeral-storage": ephemeralStorage([SETUP_TMP_SIZE]) },
+        limits: { "cpu": q("200m"), "memory": q("64Mi"), "ephemeral-storage": ephemeralStorage([SETUP_TMP_SIZE]) },
+      },
       securityContext: restrictedContainerSecurityContext(),
       volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
     });
@@ -118,7 +126,7 @@ export class InClusterS3Store extends Construct {
             securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
             initContainers: steps.slice(0, -1),
             containers: steps.slice(-1),
-            volumes: [{ name: "tmp", emptyDir: { sizeLimit: q("16Mi") } }],
+            volumes: [{ name: "tmp", emptyDir: { sizeLimit: q(SETUP_TMP_SIZE) } }],
           },
         },
       },

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { Construct } from "constructs";
+import { ephemeralStorage } from "../../constructs/ephemeral-storage";
 import { restrictedContainerSecurityContext } from "../../constructs/hardened-workload";
 import { SYNC_WAVE } from "../../constructs/helm-addon";
 import * as k8s from "../../constructs/imports/k8s";
@@ -7,6 +8,9 @@ import { recommendedLabels, selectorLabels } from "../../constructs/labels";
 import { SecretKeyRef } from "../../constructs/secret-ref";
 import { SyncWave } from "../component";
 import { NO_SIDECAR } from "./cluster";
+
+/** Size limit of the job's `/tmp`. */
+const TMP_SIZE = "16Mi";
 
 /** The login role that creates the consumers' databases: CREATEDB and a member of each owner role, nothing more. */
 export const PROVISIONER_ROLE = "stratum_provisioner";
@@ -105,12 +109,12 @@ export class DatabaseProvisioner extends Construct {
                   { name: "PGCONNECT_TIMEOUT", value: "10" },
                   { name: "HOME", value: "/tmp" },
                 ],
-                resources: { requests: { cpu: q("10m"), memory: q("32Mi") }, limits: { cpu: q("200m"), memory: q("64Mi") } },
+                resources: { requests: { "cpu": q("10m"), "memory": q("32Mi"), "ephemeral-storage": ephemeralStorage([TMP_SIZE]) }, limits: { "cpu": q("200m"), "memory": q("64Mi"), "ephemeral-storage": ephemeralStorage([TMP_SIZE]) } },
                 securityContext: restrictedContainerSecurityContext(),
                 volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
               },
             ],
-            volumes: [{ name: "tmp", emptyDir: { sizeLimit: q("16Mi") } }],
+            volumes: [{ name: "tmp", emptyDir: { sizeLimit: q(TMP_SIZE) } }],
           },
         },
       },

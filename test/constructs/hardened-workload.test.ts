@@ -38,7 +38,11 @@ describe("HardenedWorkload", () => {
   });
 
   it("sets requests, limits and both probes on the serving port", () => {
-    expect(main.resources).toEqual({ requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "128Mi" } });
+    // ephemeral storage: 64Mi for logs plus the 64Mi /tmp
+    expect(main.resources).toEqual({
+      requests: { "cpu": "100m", "memory": "128Mi", "ephemeral-storage": "128Mi" },
+      limits: { "cpu": "1", "memory": "128Mi", "ephemeral-storage": "128Mi" },
+    });
     expect(main.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "http" });
     expect(main.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "http" });
   });
@@ -95,5 +99,17 @@ describe("HardenedWorkload", () => {
     expect(kinds("StatefulSet")[0].spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe("10Gi");
     expect(kinds("Service")[0].spec.clusterIP).toBe("None");
     expect(() => synth({ volumeClaims: [{ name: "data", mountPath: "/d", storage: "1Gi" }] })).toThrow("volumeClaims need kind StatefulSet");
+  });
+
+  it("reserves ephemeral storage for each container's logs, and carries the pod's emptyDirs in the main container", () => {
+    const { byKind } = synth({
+      volumes: [{ name: "cache", mountPath: "/cache", sizeLimit: "1Gi" }, { name: "conf", mountPath: "/conf", configMap: "order-conf" }],
+      sidecars: [{ name: "exporter", image: "ghcr.io/acme/exporter:0.1.0", resources: base.resources, ports: [{ name: "exporter", port: 9121, protocol: "tcp", metrics: true }] }],
+    });
+    const [main, exporter] = byKind("Deployment")[0].spec.template.spec.containers;
+    expect(main.resources.limits["ephemeral-storage"]).toBe("1152Mi"); // 64Mi logs + 64Mi /tmp + 1Gi cache
+    expect(main.resources.requests["ephemeral-storage"]).toBe("1152Mi");
+    expect(exporter.resources.limits["ephemeral-storage"]).toBe("64Mi");
+    expect(() => synth({ volumes: [{ name: "cache", mountPath: "/cache", sizeLimit: "1 gig" }] })).toThrow('volumes[0].sizeLimit must be a quantity such as 64Mi or 1Gi (got "1 gig")');
   });
 });

@@ -8,7 +8,7 @@ function container(over: Record<string, unknown> = {}) {
   return {
     name: "order",
     image: "ghcr.io/acme/order:1.2.3",
-    resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "64Mi" } },
+    resources: { requests: { "cpu": "100m", "memory": "64Mi", "ephemeral-storage": "128Mi" }, limits: { "cpu": "1", "memory": "64Mi", "ephemeral-storage": "128Mi" } },
     readinessProbe: { httpGet: { path: "/readyz", port: "http" } },
     livenessProbe: { httpGet: { path: "/healthz", port: "http" } },
     securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } },
@@ -52,10 +52,23 @@ describe("policy rules", () => {
     ]);
   });
 
-  it("resources-required fires on a missing memory limit", () => {
-    const bad = deployment({ container: { resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1" } } } });
-    expect(check(resourcesRequired, bad)).toEqual([{ field: "spec.template.spec.containers[0].resources.limits.memory", message: "is required" }]);
+  it("resources-required fires on a missing memory limit or ephemeral-storage request", () => {
+    const bad = deployment({ container: { resources: { requests: { "cpu": "1", "memory": "1Gi" }, limits: { "cpu": "1", "ephemeral-storage": "64Mi" } } } });
+    expect(check(resourcesRequired, bad)).toEqual([
+      { field: "spec.template.spec.containers[0].resources.requests.ephemeral-storage", message: "is required" },
+      { field: "spec.template.spec.containers[0].resources.limits.memory", message: "is required" },
+    ]);
     expect(check(resourcesRequired, deployment())).toEqual([]);
+  });
+
+  it("resources-required fires when the containers' ephemeral-storage limits do not cover the pod's emptyDirs", () => {
+    const volumes = (...sizes: string[]) => sizes.map((sizeLimit, i) => ({ name: `v${i}`, emptyDir: { sizeLimit } }));
+    // 128Mi of limits: two emptyDirs of 64Mi fit, a third does not; a memory-backed one counts against memory instead
+    expect(check(resourcesRequired, deployment({ pod: { volumes: volumes("64Mi", "64Mi") } }))).toEqual([]);
+    expect(check(resourcesRequired, deployment({ pod: { volumes: [...volumes("64Mi", "64Mi"), { name: "shm", emptyDir: { medium: "Memory", sizeLimit: "1Gi" } }] } }))).toEqual([]);
+    expect(check(resourcesRequired, deployment({ pod: { volumes: volumes("64Mi", "64Mi", "1Mi") } }))).toEqual([
+      { field: "spec.template.spec.volumes", message: "emptyDir size limits total 129Mi, more than the containers' ephemeral-storage limits (128Mi); the kubelet would evict the pod before its volumes fill" },
+    ]);
   });
 
   it("probes-required fires on long-running workloads only", () => {
@@ -64,6 +77,7 @@ describe("policy rules", () => {
     const job = { ...bad, kind: "Job", apiVersion: "batch/v1" };
     expect(check(probesRequired, job)).toEqual([]);
   });
+
 
   it("image-pinned fires on a floating tag and passes a digest", () => {
     expect(check(imagePinned, deployment({ container: { image: "redis:latest" } }))[0].message).toMatch(/floating tag 'latest'/);

@@ -27,7 +27,8 @@ describe("RedisComponent", () => {
     expect(sts.spec.replicas).toBe(3);
     expect(sentinel.spec.replicas).toBe(3);
     expect(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe("16Gi");
-    expect(pod.containers[0].resources.limits).toEqual({ cpu: "2", memory: "2Gi" });
+    // ephemeral storage: 64Mi for logs, 64Mi /tmp and the 1Mi config volume
+    expect(pod.containers[0].resources.limits).toEqual({ "cpu": "2", "memory": "2Gi", "ephemeral-storage": "129Mi" });
     expect(redis.files["redis.conf"]).toContain(`maxmemory ${1536 * 1024 * 1024}\n`);
     expect(redis.files["sentinel.conf"]).toContain("sentinel monitor stratum redis-0.redis.redis.svc.cluster.local 6379 2\n");
   });
