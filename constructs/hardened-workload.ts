@@ -328,7 +328,9 @@ export class HardenedWorkload extends Construct {
         ports: sp.length ? containerPorts(sp) : undefined,
         resources: quantities(s.resources, ephemeralStorage()),
         readinessProbe: check,
-        livenessProbe: check,
+        // the same check at half the rate: a stalled sidecar leaves the endpoints first, and is restarted only if it
+        // stays stalled twice as long
+        livenessProbe: check && { ...check, periodSeconds: (check.periodSeconds ?? 10) * 2 },
         securityContext: restrictedContainerSecurityContext(),
         volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, ...(s.mounts ?? []).map((m) => ({ name: m.name, mountPath: m.mountPath, readOnly: m.readOnly }))],
       };

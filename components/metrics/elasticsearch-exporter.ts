@@ -49,8 +49,10 @@ export class ElasticsearchExporter extends Construct {
       // the exporter reads its credentials from these variables, so they never appear in arguments
       env: { ES_USERNAME: { secret: props.username.name, key: props.username.key }, ES_PASSWORD: { secret: props.password.name, key: props.password.key } },
       volumes: [{ name: "elasticsearch-ca", mountPath: CA_DIR, secret: props.ca.name }],
+      // a TCP check either way; liveness at half the rate, so a stall takes the pod out of the endpoints before it
+      // restarts it
       readiness: { port: "http-metrics" },
-      liveness: { port: "http-metrics" },
+      liveness: { port: "http-metrics", periodSeconds: 20 },
     });
   }
 

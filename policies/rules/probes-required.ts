@@ -1,11 +1,21 @@
 import { containersOf, LONG_RUNNING_KINDS, podSpecOf } from "../pod-spec";
 import { PolicyRule, Violation } from "../types";
 
-/** Long-running containers declare readiness and liveness probes. */
+/** Equal as JSON with keys in any order. */
+function sameProbe(a: unknown, b: unknown): boolean {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canonical) : v && typeof v === "object" ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+/**
+ * Long-running containers declare readiness and liveness probes, and not the same one twice: a liveness probe that
+ * fails exactly when readiness does restarts a container that is only busy, at the moment it left the endpoints.
+ */
 export const probesRequired: PolicyRule = {
   id: "probes-required",
   severity: "error",
-  description: "Containers of long-running workloads have readiness and liveness probes, so traffic and restarts follow health.",
+  description: "Containers of long-running workloads have readiness and liveness probes, not identical, so traffic and restarts follow health.",
   check(obj) {
     if (!LONG_RUNNING_KINDS.has(obj.kind)) return [];
     const pod = podSpecOf(obj);
@@ -15,6 +25,9 @@ export const probesRequired: PolicyRule = {
       if (init) continue;
       if (!container.readinessProbe) out.push({ field: `${path}.readinessProbe`, message: "is required" });
       if (!container.livenessProbe) out.push({ field: `${path}.livenessProbe`, message: "is required" });
+      else if (container.readinessProbe && sameProbe(container.readinessProbe, container.livenessProbe)) {
+        out.push({ field: `${path}.livenessProbe`, message: "is the same as the readiness probe; make it more lenient (a longer period or more failures) or check another endpoint" });
+      }
     }
     return out;
   },

@@ -112,4 +112,13 @@ describe("HardenedWorkload", () => {
     expect(exporter.resources.limits["ephemeral-storage"]).toBe("64Mi");
     expect(() => synth({ volumes: [{ name: "cache", mountPath: "/cache", sizeLimit: "1 gig" }] })).toThrow('volumes[0].sizeLimit must be a quantity such as 64Mi or 1Gi (got "1 gig")');
   });
+
+  it("gives a sidecar a liveness probe slower than its readiness probe", () => {
+    const { byKind } = synth({
+      sidecars: [{ name: "exporter", image: "ghcr.io/acme/exporter:0.1.0", resources: base.resources, ports: [{ name: "exporter", port: 9121, protocol: "tcp", metrics: true }] }],
+    });
+    const exporter = byKind("Deployment")[0].spec.template.spec.containers[1];
+    expect(exporter.readinessProbe).toMatchObject({ tcpSocket: { port: "exporter" }, periodSeconds: 10, failureThreshold: 3 });
+    expect(exporter.livenessProbe).toMatchObject({ tcpSocket: { port: "exporter" }, periodSeconds: 20, failureThreshold: 3 });
+  });
 });

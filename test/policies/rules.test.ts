@@ -78,6 +78,14 @@ describe("policy rules", () => {
     expect(check(probesRequired, job)).toEqual([]);
   });
 
+  it("probes-required fires on a liveness probe identical to the readiness probe, whatever the key order", () => {
+    const same = deployment({ container: { readinessProbe: { tcpSocket: { port: "redis" }, periodSeconds: 10 }, livenessProbe: { periodSeconds: 10, tcpSocket: { port: "redis" } } } });
+    expect(check(probesRequired, same)).toEqual([
+      { field: "spec.template.spec.containers[0].livenessProbe", message: "is the same as the readiness probe; make it more lenient (a longer period or more failures) or check another endpoint" },
+    ]);
+    const lenient = deployment({ container: { readinessProbe: { tcpSocket: { port: "redis" }, periodSeconds: 10 }, livenessProbe: { tcpSocket: { port: "redis" }, periodSeconds: 20 } } });
+    expect(check(probesRequired, lenient)).toEqual([]);
+  });
 
   it("image-pinned fires on a floating tag and passes a digest", () => {
     expect(check(imagePinned, deployment({ container: { image: "redis:latest" } }))[0].message).toMatch(/floating tag 'latest'/);
