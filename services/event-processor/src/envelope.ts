@@ -72,6 +72,8 @@ function storableProblems(value: unknown): ValidationError[] {
       else if (LONE_SURROGATE.test(v)) errors.push({ field: at(), message: "contains a lone UTF-16 surrogate, which cannot be stored" });
       return;
     }
+    // JSON.parse reads 1e400 as Infinity, which would be written back as null
+    if (typeof v === "number" && !Number.isFinite(v)) { errors.push({ field: at(), message: "is a number beyond the range of a 64-bit float, which would be stored as null" }); return; }
     if (v === null || typeof v !== "object") return;
     if (depth >= MAX_DEPTH) { errors.push({ field: at(), message: `is nested deeper than ${MAX_DEPTH} levels` }); return; }
     if (Array.isArray(v)) {
@@ -119,6 +121,10 @@ export function validateEvent(input: unknown, expected: CompiledEvent, maxDataEr
     if (CONTEXT_ATTRIBUTES.has(name)) continue;
     if (!EXTENSION_NAME.test(name)) errors.push({ field: name.slice(0, 64), message: "is not a valid extension attribute name (lower-case letters and digits, at most 20)" });
     else if (value !== null && !["string", "number", "boolean"].includes(typeof value)) errors.push({ field: name, message: "extension attribute values must be strings, numbers or booleans" });
+    // CloudEvents has no fractional or 64-bit numbers: a number attribute is an Integer, a signed 32-bit value
+    else if (typeof value === "number" && !(Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31)) {
+      errors.push({ field: name, message: `must be a CloudEvents Integer, a whole number from -2147483648 to 2147483647 (got ${describe(value)})` });
+    }
   }
   if (!("data" in event) || event.data === undefined) errors.push({ field: "data", message: "is required" });
   errors.push(...storableProblems(event));

@@ -102,6 +102,8 @@ describe("single delivery", () => {
     ["a non-JSON content type", { datacontenttype: "text/plain" }, "datacontenttype"],
     ["data_base64", { data_base64: "e30=" }, "data_base64"],
     ["an invalid extension name", { "Bad-Name": "x" }, "Bad-Name"],
+    ["a fractional extension number (CloudEvents Integers are whole)", { priority: 1.5 }, "priority"],
+    ["an extension number beyond 32 bits", { priority: 2 ** 31 }, "priority"],
     ["an id longer than 256", { id: "x".repeat(300) }, "id"],
     ["a NUL character (PostgreSQL cannot store it)", { subject: "a\u0000b" }, "/subject"],
     ["a lone surrogate (PostgreSQL cannot store it)", { data: { ...validEvent("order.created").data, customerId: "\ud800" } }, "/data/customerId"],
@@ -111,6 +113,17 @@ describe("single delivery", () => {
     const dl = dapr.on("order.created.dead-letter");
     expect(dl).toHaveLength(1);
     expect(dl[0].body.errors.map((e: { field: string }) => e.field)).toContain(field);
+  });
+
+  it("dead-letters a number too large for a 64-bit float instead of storing it as null", async () => {
+    const event = validEvent("order.created");
+    const text = JSON.stringify({ ...event, data: { ...event.data, note: "__HUGE__" }, rank: "__HUGE__" }).replace(/"__HUGE__"/g, "1e400");
+    expect((await deliver("order.created", text)).json).toEqual({ status: "SUCCESS" });
+    const dl = dapr.on("order.created.dead-letter")[0];
+    expect(dl.body.reason).toBe("envelope");
+    expect(dl.body.errors).toContainEqual({ field: "rank", message: "must be a CloudEvents Integer, a whole number from -2147483648 to 2147483647 (got Infinity)" });
+    expect(dl.body.errors).toContainEqual({ field: "/data/note", message: "is a number beyond the range of a 64-bit float, which would be stored as null" });
+    expect(await stored(event.source, event.id)).toBe(0);
   });
 
   it("dead-letters deeply nested data instead of crashing or retrying", async () => {
