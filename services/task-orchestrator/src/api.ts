@@ -27,6 +27,16 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 }
 
+/**
+ * The client closed the connection before its body was complete (nginx's 499). Nobody hears the answer; it is
+ * counted as such rather than as a failure of ours (the socket's ECONNRESET would otherwise read as a database
+ * connection error, and an upload's as failed object storage).
+ */
+const clientClosed = () => new HttpError(499, "client_closed_request", "the client closed the connection before the request body was complete");
+
+/** True when the request's body will never complete because its connection is gone. */
+const bodyAbandoned = (req: IncomingMessage) => req.destroyed && !req.complete;
+
 async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   const declared = Number(req.headers["content-length"] ?? "0");
   if (declared > limit) throw new HttpError(413, "payload_too_large", `request body is larger than ${limit} bytes`);
@@ -34,10 +44,15 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
   if (type !== "application/json") throw new HttpError(415, "unsupported_media_type", `content-type must be application/json (got ${JSON.stringify(type || "none")})`);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpError(413, "payload_too_large", `request body is larger than ${limit} bytes`);
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw new HttpError(413, "payload_too_large", `request body is larger than ${limit} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (e) {
+    if (!(e instanceof HttpError) && bodyAbandoned(req)) throw clientClosed();
+    throw e;
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString("utf8"));
@@ -170,6 +185,7 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
         result = await storage.upload(staging, req, contentType, max);
       } catch (e) {
         if (e instanceof TooLargeError) throw new HttpError(413, "payload_too_large", `file exceeds the limit of ${max} bytes`, undefined, { limit: max });
+        if (bodyAbandoned(req)) throw clientClosed();
         throw unavailable(e);
       }
       metrics.uploadBytes.inc(result.size);

@@ -364,9 +364,12 @@ export class TaskStore {
       .catch((e) => rethrowTransition(e, id, row.state, "failed"));
     const failedTask = toTask(failed.rows[0]);
     const changes: Array<[Task, TaskState, TaskState]> = [[failedTask, "running", "failed"]];
+    // the event carries the message as stored: the text column took a surrogate without its pair (one cut in two by
+    // the length limit, or a handler's) as U+FFFD, which jsonb would refuse, losing the failure with its transaction
+    const stored = failedTask.error;
     const willRetry = failedTask.attempts <= failedTask.maxRetries;
     if (!willRetry) {
-      await this.emit(c, "task.failed", failedTask, { error: msg, willRetry: false });
+      await this.emit(c, "task.failed", failedTask, { error: stored, willRetry: false });
       return changes;
     }
     const delay = backoffMs(failedTask.attempts, this.options.retry);
@@ -378,7 +381,7 @@ export class TaskStore {
       )
       .catch((e) => rethrowTransition(e, id, "failed", "retrying"));
     const task = toTask(retrying.rows[0]);
-    await this.emit(c, "task.failed", failedTask, { error: msg, willRetry: true, retryAt: task.runAfter });
+    await this.emit(c, "task.failed", failedTask, { error: stored, willRetry: true, retryAt: task.runAfter });
     changes.push([task, "failed", "retrying"]);
     return changes;
   }

@@ -26,11 +26,15 @@ export function parseDateTime(text: string): number | undefined {
 
 const DATE_TIME = { type: "string", format: "date-time" };
 
+/** Deeper than any parameter schema goes; JSON.parse accepts any depth, and walking deeper would exhaust the stack. */
+export const MAX_PARAMETER_DEPTH = 32;
+
 /**
  * Where a string in `value` (a key or a value, at any depth) cannot be stored in PostgreSQL's json or jsonb: NUL
- * (\u0000) or a UTF-16 surrogate without its pair. JSON.parse accepts both, so they pass every schema.
+ * (\u0000) or a UTF-16 surrogate without its pair. JSON.parse accepts both, so they pass every schema. Objects and
+ * arrays nested deeper than MAX_PARAMETER_DEPTH are refused where they start.
  */
-export function unstorableStrings(value: unknown, field: string): FieldError[] {
+export function unstorableStrings(value: unknown, field: string, depth = 0): FieldError[] {
   const problem = (s: string) =>
     s.includes("\u0000") ? "must not contain NUL characters (\\u0000)" : /\p{Surrogate}/u.test(s) ? "must not contain unpaired UTF-16 surrogates (\\ud800-\\udfff)" : undefined;
   if (typeof value === "string") {
@@ -38,12 +42,13 @@ export function unstorableStrings(value: unknown, field: string): FieldError[] {
     return p ? [{ field, message: p }] : [];
   }
   if (value === null || typeof value !== "object") return [];
+  if (depth >= MAX_PARAMETER_DEPTH) return [{ field, message: `must not be nested deeper than ${MAX_PARAMETER_DEPTH} levels` }];
   const out: FieldError[] = [];
   for (const [k, v] of Object.entries(value)) {
     const keyProblem = problem(k);
     const path = `${field}.${keyProblem ? JSON.stringify(k).slice(1, -1) : k}`;
     if (keyProblem) out.push({ field: path, message: `(a key) ${keyProblem}` });
-    out.push(...unstorableStrings(v, path));
+    out.push(...unstorableStrings(v, path, depth + 1));
   }
   return out;
 }

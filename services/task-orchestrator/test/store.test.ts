@@ -226,4 +226,17 @@ describe("TaskStore", () => {
     expect(r.rows.map((x) => x.type)).toEqual(["task.created", "task.cancelled"]);
     expect(r.rows[1].data).toMatchObject({ id: task.id, state: "cancelled", from: "pending" });
   });
+
+  it("records a failure whose message jsonb cannot hold as written (a pair cut at the length limit, a lone surrogate)", async () => {
+    for (const message of ["x".repeat(1999) + "\u{1F600}", "bad input \ud800 here"]) {
+      const { task } = await store.create({ ...batch(), maxRetries: 0 });
+      const claim = (await store.claim("w-surrogate", 100, 10000)).find((c) => c.task.id === task.id)!;
+      await expect(store.fail(claim.lease, message)).resolves.toBe(true);
+      const failed = await store.get(task.id);
+      expect(failed).toMatchObject({ state: "failed" });
+      expect(failed!.error!.startsWith(message.slice(0, 9))).toBe(true);
+      const r = await pool.query("SELECT data FROM task_outbox WHERE task_id = $1 AND type = 'task.failed'", [task.id]);
+      expect(r.rows.map((x) => x.data.error)).toEqual([failed!.error]);
+    }
+  });
 });

@@ -40,6 +40,18 @@ describe("input PostgreSQL cannot store is refused with 400", () => {
     expect(pair.body.parameters.items).toEqual(["\u{1F600}"]);
   });
 
+  it("refuses deeply nested parameters with 400 naming the field, instead of exhausting the stack (500)", async () => {
+    const depth = 200000;
+    for (const nested of [`"x":${"[".repeat(depth)}${"]".repeat(depth)}`, `"items":[${"[".repeat(depth)}${"]".repeat(depth)}]`]) {
+      const r = await refused(`{"type":"batch","parameters":{"items":["a"],${nested}}}`.replace('"items":["a"],"items"', '"items"'));
+      expect(r.status).toBe(400);
+      expect(r.body.error).toBe("invalid_request");
+      expect(r.body.fields).toContainEqual({ field: expect.stringMatching(/^parameters\.(x|items)(\.0)+$/), message: expect.stringContaining("nested") });
+    }
+    const ok = await refused(JSON.stringify({ type: "batch", parameters: { items: ["still fine"] } }));
+    expect(ok.status).toBe(201);
+  });
+
   it("refuses a cursor beyond the int64 range of sequence numbers, naming the field", async () => {
     const cursor = Buffer.from("s:9999999999999999999").toString("base64url");
     const r = await h.call("GET", `/v1/tasks?cursor=${cursor}`);
