@@ -265,7 +265,11 @@ export function createApiHandler(deps: ApiDeps): (req: IncomingMessage, res: Ser
         else if (e instanceof IllegalTransitionError) err = new HttpError(409, "illegal_transition", e.message, undefined, { from: e.from, to: e.to });
         else if (e instanceof TaskNotFoundError) err = new HttpError(404, "not_found", e.message);
         else if (e instanceof TaskConflictError) err = new HttpError(409, "conflict", e.message);
-        else if (isConnectionError(e)) {
+        else if ((e as { code?: unknown })?.code === "57014") {
+          // statement_timeout: the database is too slow or a row is locked for too long; the request may succeed later
+          log.warn("database statement timed out", { method: req.method, path: url.pathname, error: String(e) });
+          err = new HttpError(503, "database_timeout", "the task database did not answer in time; retry later", undefined, { retryAfter: 5 });
+        } else if (isConnectionError(e)) {
           log.warn("database unavailable", { method: req.method, path: url.pathname, error: String(e) });
           err = new HttpError(503, "database_unavailable", "the task database is unavailable; retry later", undefined, { retryAfter: 5 });
         } else {

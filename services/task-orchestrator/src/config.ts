@@ -6,7 +6,18 @@ import { fieldErrors } from "./task-types";
 export interface Config {
   readonly http: { readonly host: string; readonly port: number; readonly maxBodyBytes: number; readonly requestTimeoutMs: number };
   readonly metrics: { readonly port: number };
-  readonly database: { readonly url?: string; readonly poolSize: number };
+  readonly database: {
+    readonly url?: string;
+    readonly poolSize: number;
+    /** Longest wait for a connection (a free one from the pool, or a new one), ms. */
+    readonly connectTimeoutMs: number;
+    /** PostgreSQL cancels a statement that runs longer, ms. */
+    readonly statementTimeoutMs: number;
+    /** The client gives up on a query whose answer does not come, even from a server that stopped answering, ms. */
+    readonly queryTimeoutMs: number;
+    /** Idle time before TCP keep-alive probes notice a peer that is gone, ms. */
+    readonly keepAliveDelayMs: number;
+  };
   readonly storage: {
     readonly bucket?: string;
     readonly region: string;
@@ -55,7 +66,14 @@ const obj = (properties: Record<string, unknown>) => ({ type: "object", addition
 export const CONFIG_SCHEMA = obj({
   http: obj({ host: { type: "string", default: "0.0.0.0" }, port: int(0, 65535, 8080), maxBodyBytes: int(1024, 16 * 1024 * 1024, 1024 * 1024), requestTimeoutMs: int(1000, 3600000, 300000) }),
   metrics: obj({ port: int(0, 65535, 9090) }),
-  database: obj({ url: { type: "string", pattern: "^postgres(ql)?://" }, poolSize: int(1, 200, 10) }),
+  database: obj({
+    url: { type: "string", pattern: "^postgres(ql)?://" },
+    poolSize: int(1, 200, 10),
+    connectTimeoutMs: int(100, 600000, 5000),
+    statementTimeoutMs: int(100, 3600000, 30000),
+    queryTimeoutMs: int(100, 3600000, 35000),
+    keepAliveDelayMs: int(1000, 600000, 10000),
+  }),
   storage: obj({
     bucket: { type: "string", pattern: "^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$" },
     region: { type: "string", default: "us-east-1" },
@@ -132,6 +150,10 @@ export function parseConfig(data: unknown, env: NodeJS.ProcessEnv = {}, source =
   if (env.DAPR_HTTP_PORT && !(data as { events?: { daprUrl?: string } })?.events?.daprUrl) c.events.daprUrl = `http://127.0.0.1:${env.DAPR_HTTP_PORT}`;
   const problems: string[] = [];
   if (!c.database.url) problems.push("database.url: is required (or set DATABASE_URL, or POSTGRES_HOST with POSTGRES_PORT/DATABASE/USER/PASSWORD)");
+  const db = c.database as { statementTimeoutMs: number; queryTimeoutMs: number };
+  if (db.queryTimeoutMs <= db.statementTimeoutMs) {
+    problems.push(`database.queryTimeoutMs: must be greater than database.statementTimeoutMs, so that the server's cancel comes first (${db.queryTimeoutMs} <= ${db.statementTimeoutMs})`);
+  }
   const w = c.worker as { heartbeatSeconds: number; leaseSeconds: number };
   if (w.heartbeatSeconds >= w.leaseSeconds) problems.push(`worker.heartbeatSeconds: must be less than worker.leaseSeconds (${w.heartbeatSeconds} >= ${w.leaseSeconds})`);
   const api = c.api as { defaultPageSize: number; maxPageSize: number };

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Pool, PoolClient } from "pg";
+import { Pool, PoolClient, QueryConfig } from "pg";
 import { allowedTransitions, TASK_STATES } from "./lifecycle";
 import { TASK_TYPES } from "./task-types";
 
@@ -81,17 +81,24 @@ CREATE TRIGGER task_guard_transition BEFORE INSERT OR UPDATE OF state ON tasks
   FOR EACH ROW EXECUTE FUNCTION task_guard_transition();
 `;
 
+/** How long the client waits for a schema change or for another replica's migration (the pool's limit is shorter). */
+const MIGRATION_QUERY_TIMEOUT_MS = 3_600_000;
+// pg reads query_timeout from a query's config too; its type declarations do not list it
+const longQuery = (text: string) => ({ text, query_timeout: MIGRATION_QUERY_TIMEOUT_MS }) as QueryConfig;
+
 /** Creates or updates the schema and loads the transition table from lifecycle.ts (the single source). */
 export async function migrate(pool: Pool): Promise<void> {
   await inTransaction(pool, async (client) => {
+    // schema changes may wait for locks and rewrite a large table: no statement timeout inside this transaction
+    await client.query("SET LOCAL statement_timeout = 0");
     // replicas starting together take turns
-    await client.query("SELECT pg_advisory_xact_lock(727274001)");
+    await client.query(longQuery("SELECT pg_advisory_xact_lock(727274001)"));
     // the DDL (trigger replacement locks the tasks table) only runs when the schema changed
     const version = createHash("sha256").update(SCHEMA_SQL).digest("hex");
     await client.query("CREATE TABLE IF NOT EXISTS task_schema (version text NOT NULL)");
     const current = await client.query("SELECT version FROM task_schema");
     if (current.rows[0]?.version !== version) {
-      await client.query(SCHEMA_SQL);
+      await client.query(longQuery(SCHEMA_SQL));
       await client.query("DELETE FROM task_schema");
       await client.query("INSERT INTO task_schema (version) VALUES ($1)", [version]);
     }
@@ -138,7 +145,8 @@ export function isConnectionError(e: unknown): boolean {
   const err = e as { code?: unknown; message?: unknown };
   if (typeof err?.code === "string" && (err.code.startsWith("08") || CONNECTION_ERROR_CODES.has(err.code))) return true;
   const message = typeof err?.message === "string" ? err.message : "";
-  return /Connection terminated|not queryable|timeout exceeded when trying to connect|Connection ended unexpectedly/i.test(message);
+  // "Query read timeout": the server did not answer within query_timeout; the connection's state is unknown
+  return /Connection terminated|not queryable|timeout exceeded when trying to connect|Connection ended unexpectedly|Query read timeout/i.test(message);
 }
 
 /** Runs `fn` in a transaction and commits, or rolls back and rethrows. */

@@ -60,3 +60,37 @@ describe("database connection errors", () => {
     }
   });
 });
+
+describe("database timeouts", () => {
+  it("refuses a query timeout that would not leave the server's statement timeout to act first", () => {
+    expect(() => testConfig("postgres://h/db", { database: { statementTimeoutMs: 5000, queryTimeoutMs: 5000 } })).toThrow(
+      "database.queryTimeoutMs: must be greater than database.statementTimeoutMs, so that the server's cancel comes first (5000 <= 5000)",
+    );
+  });
+
+  it("answers 503 database_timeout with Retry-After when a statement waits past statement_timeout, and serves again after", async () => {
+    const h = await startApp(testConfig(url, { worker: { enabled: false }, database: { statementTimeoutMs: 300, queryTimeoutMs: 2000 } }));
+    const locker = new Pool({ connectionString: url, max: 1 });
+    try {
+      const created = await h.call("POST", "/v1/tasks", { type: "batch", parameters: { items: ["a"] } });
+      expect(created.status).toBe(201);
+      const id = created.body.id;
+      const c = await locker.connect();
+      await c.query("BEGIN");
+      await c.query("SELECT 1 FROM tasks WHERE id = $1 FOR UPDATE", [id]);
+      const started = Date.now();
+      const r = await h.call("POST", `/v1/tasks/${id}/cancel`);
+      expect(Date.now() - started).toBeLessThan(1500);
+      expect(r.status).toBe(503);
+      expectConforms("POST", "/v1/tasks/{id}/cancel", 503, r.body);
+      expect(r.body).toMatchObject({ error: "database_timeout", retryAfter: 5 });
+      expect(r.headers.get("retry-after")).toBe("5");
+      await c.query("ROLLBACK");
+      c.release();
+      expect((await h.call("POST", `/v1/tasks/${id}/cancel`)).status).toBe(200);
+    } finally {
+      await locker.end();
+      await h.app.stop();
+    }
+  });
+});
