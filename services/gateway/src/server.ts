@@ -55,6 +55,8 @@ export class Gateway {
   private readonly agents = new Map<string, http.Agent>();
   private readonly upstreams = new UpstreamPools({ keepAliveTimeoutMs: 30_000 });
   private readonly upgraded = new Set<Duplex>();
+  /** Upgrades still in admission or waiting for the upstream's answer: shutdown must close these too. */
+  private readonly handshakes = new Set<Duplex>();
   private readonly targets = new Map<Route, { protocol: string; hostname: string; port: string | number; agent: http.Agent }>();
   private inflight = 0;
   private draining = false;
@@ -132,7 +134,7 @@ export class Gateway {
       });
     }
     this.server.closeAllConnections();
-    for (const s of this.upgraded) s.destroy();
+    for (const s of [...this.upgraded, ...this.handshakes]) s.destroy();
     await closed;
     await new Promise<void>((resolve) => this.metricsServer.close(() => resolve()));
     this.metricsServer.closeAllConnections();
@@ -391,8 +393,13 @@ export class Gateway {
     if (!hasBody) req.resume();
     else if (String(req.headers.expect ?? "").toLowerCase() === "100-continue") res.writeContinue();
     let uploaded = !hasBody;
+    // whether the body is held up by the client (nothing to read) rather than by the upstream (not taking it)
+    let waitingForClient = false;
+    // an answer sent before the whole body was read leaves the rest on the client's connection, where it would be
+    // taken for the next request or wedge the connection: that connection is closed after the answer
+    const closeIfUnread = () => uploaded || res.setHeader("connection", "close");
     const timer = setTimeout(() => {
-      if (!uploaded) {
+      if (!uploaded && waitingForClient) {
         // the client is still sending its body: its own slowness, not the upstream's, so the breaker is not charged
         settle("release");
         abort(new Error("request body too slow"));
@@ -403,6 +410,7 @@ export class Gateway {
       this.metrics.upstreamErrors.inc({ upstream: route.service, kind: "timeout" });
       settle("failure");
       abort(new Error("upstream timeout"));
+      closeIfUnread();
       this.sendJson(res, 504, { error: "upstream_timeout", message: `upstream ${route.service} did not answer within ${route.timeoutMs}ms`, request_id: id });
     }, route.timeoutMs);
     let headers: http.OutgoingHttpHeaders;
@@ -418,7 +426,7 @@ export class Gateway {
       this.sendJson(res, 500, { error: "internal", request_id: id });
       return;
     }
-    const body = hasBody ? limitedBody(req, route.maxBodyBytes, tooLarge, () => (uploaded = true)) : undefined;
+    const body = hasBody ? limitedBody(req, route.maxBodyBytes, tooLarge, () => (uploaded = true), (w) => (waitingForClient = w)) : undefined;
     const request = { method: req.method as string, path: upstreamPath(route, target.path, target.query), headers, body };
     const abort = this.upstreams.send(route.upstream, request, {
       onResponse: (status, upHeaders, resume) => {
@@ -426,7 +434,7 @@ export class Gateway {
         const out = stripHopByHop(upHeaders);
         applyTransform(out, route.responseHeaders);
         out["x-request-id"] = id;
-        if (this.draining) out.connection = "close";
+        if (this.draining || !uploaded) out.connection = "close";
         // a 204 has no body, so no length (RFC 9110 8.6)
         if (status === 204) delete out["content-length"];
         try {
@@ -443,6 +451,7 @@ export class Gateway {
           settle("failure");
           abort(err as Error);
           log("warn", "upstream sent an invalid response head", { request_id: id, upstream: route.service, error: (err as Error).message });
+          closeIfUnread();
           this.sendJson(res, 502, { error: "bad_gateway", message: `upstream ${route.service} sent an invalid response`, request_id: id });
           return;
         }
@@ -479,6 +488,7 @@ export class Gateway {
           settle("failure");
         }
         log("warn", "upstream error", { request_id: id, upstream: route.service, error: err.code ?? err.message });
+        closeIfUnread();
         this.sendJson(res, 502, { error: "bad_gateway", message: `upstream ${route.service} unreachable`, request_id: id });
       },
     });
@@ -494,6 +504,8 @@ export class Gateway {
   private handleUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     const id = requestId(req.headers);
     socket.on("error", () => socket.destroy());
+    this.handshakes.add(socket);
+    socket.once("close", () => this.handshakes.delete(socket));
     const refuse = (status: number, body: Record<string, unknown>, headers: Record<string, string> = {}) => {
       this.metrics.requests.inc({ route: "websocket", method: "GET", status: String(status) });
       endSocket(socket, rawResponse(status, { ...body, request_id: id }, { ...headers, "x-request-id": id }));
@@ -561,6 +573,7 @@ export class Gateway {
       up.pipe(socket);
     });
     upstream.on("upgrade", (up, upSocket, upHead) => {
+      this.handshakes.delete(socket);
       if (!finish("success")) {
         upSocket.destroy();
         return;
@@ -595,10 +608,12 @@ export class Gateway {
 
 /**
  * The request body as it arrives, stopped (and `onTooLarge` called once) when it passes `max` bytes; `onEnd` is
- * called once the whole body has been read.
+ * called once the whole body has been read; `onWait` tells whether it waits for the client (true) or for the upstream to
+ * take the last chunk (false).
  */
-async function* limitedBody(req: http.IncomingMessage, max: number, onTooLarge: () => void, onEnd: () => void): AsyncGenerator<Buffer> {
+async function* limitedBody(req: http.IncomingMessage, max: number, onTooLarge: () => void, onEnd: () => void, onWait: (client: boolean) => void): AsyncGenerator<Buffer> {
   let received = 0;
+  onWait(true);
   // destroyOnReturn false: stopping early must not destroy the socket that the 413 goes out on
   for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     received += chunk.length;
@@ -606,7 +621,9 @@ async function* limitedBody(req: http.IncomingMessage, max: number, onTooLarge: 
       onTooLarge();
       return;
     }
+    onWait(false);
     yield chunk;
+    onWait(true);
   }
   onEnd();
 }
