@@ -17,6 +17,13 @@ import { forbiddenReason, matchRoute, splitTarget, upstreamPath } from "./routin
 import { UpstreamPools } from "./upstream";
 
 const METHODS = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+/** How many Host field lines a request has (raw names alternate with values). */
+function hostLines(raw: ReadonlyArray<string>): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 4 && raw[i].toLowerCase() === "host") n++;
+  return n;
+}
+
 /** Methods never proxied: TRACE echoes the request (cookies and tokens included) back to whoever can read it. */
 const REFUSED_METHODS = new Set(["TRACE", "TRACK", "CONNECT"]);
 /** Claims forwarded as headers: visible ASCII as is, anything else percent-encoded UTF-8. */
@@ -208,6 +215,8 @@ export class Gateway {
    */
   private admit(req: http.IncomingMessage, path: string | undefined): Admission | Promise<Admission> {
     if (path === undefined) return { refusal: { status: 400, error: "bad_request", message: "request target refused (absolute form, dot segments, encoded slashes or control characters)" } };
+    // RFC 9112 3.2: Node keeps the first of several Host lines, while a proxy in front may have used another
+    if (hostLines(req.rawHeaders) > 1) return { refusal: { status: 400, error: "bad_request", message: "more than one Host header" } };
     const route = matchRoute(this.settings.routes, path);
     if (!route) return { refusal: { status: 404, error: "not_found", message: "no route" } };
     const token = bearerToken(req.headers);

@@ -199,6 +199,16 @@ describe("gateway under hostile input", () => {
     expect(trace.headers.allow).toContain("GET");
   });
 
+  it("refuses a request with two Host headers (RFC 9112 3.2), on plain requests and upgrades alike", async () => {
+    const twice = await raw(gw.port, (s) => s.write("GET /public/x HTTP/1.1\r\nHost: gw\r\nHost: attacker.example\r\nConnection: close\r\n\r\n"));
+    expect(twice.text).toMatch(/^HTTP\/1\.1 400 /);
+    expect(twice.text).toContain("more than one Host header");
+    const upgrade = await raw(gw.port, (s) => s.write("GET /public/ws HTTP/1.1\r\nHost: gw\r\nhost: other\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"));
+    expect(upgrade.text).toMatch(/^HTTP\/1\.1 400 /);
+    const once = await request(`${gw.url}/public/x`);
+    expect(once.status).toBe(200);
+  });
+
   it("answers Expect: 100-continue only after admission", async () => {
     const refused = await raw(gw.port, (s) => s.write("POST /api/orders/1 HTTP/1.1\r\nHost: gw\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
     expect(refused.text).toMatch(/^HTTP\/1\.1 401/);
