@@ -41,3 +41,10 @@ const MEDIA_TYPE = /^\s*application\/(?:cloudevents\+)?json\s*(?:;\s*charset\s*=
 export function acceptedContentType(header: string | undefined): boolean {
   return header === undefined || MEDIA_TYPE.test(header);
 }
+
+const BULK_MEDIA_TYPE = /^\s*application\/json\s*(?:;\s*charset\s*=\s*(?:"utf-8"|utf-8)\s*)?$/i;
+
+/** True for the content type of a bulk delivery: application/json (what the sidecar sends), optionally charset=utf-8, or none. */
+export function acceptedBulkContentType(header: string | undefined): boolean {
+  return header === undefined || BULK_MEDIA_TYPE.test(header);
+}

@@ -1,7 +1,7 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Pool } from "pg";
-import { acceptedContentType, decodeBody } from "./body";
+import { acceptedBulkContentType, acceptedContentType, decodeBody } from "./body";
 import { Catalog } from "./catalog";
 import type { ProcessorConfig } from "./config";
 import { DaprPublisher } from "./dapr";
@@ -138,9 +138,15 @@ export async function startProcessor(config: ProcessorConfig, log: Logger, catal
     if (!route) return send(res, 404, { error: `no catalog event type '${type.slice(0, 200)}'` });
     const bulk = m[1] === "bulk";
     // the sidecar always sends application/cloudevents+json for a single delivery; anything else is not an event
+    const got = () => JSON.stringify(String(req.headers["content-type"]).slice(0, 100));
     if (!bulk && !acceptedContentType(req.headers["content-type"])) {
       req.resume();
-      return send(res, 415, { error: `content-type must be application/cloudevents+json or application/json (charset utf-8); got ${JSON.stringify(String(req.headers["content-type"]).slice(0, 100))}` });
+      return send(res, 415, { error: `content-type must be application/cloudevents+json or application/json (charset utf-8); got ${got()}` });
+    }
+    // the sidecar sends a bulk delivery as application/json
+    if (bulk && !acceptedBulkContentType(req.headers["content-type"])) {
+      req.resume();
+      return send(res, 415, { error: `content-type of a bulk delivery must be application/json (charset utf-8); got ${got()}` });
     }
     const busy = () => draining || inFlight >= limits.maxInFlight || (bulk && bulkInFlight >= maxBulkInFlight);
     const refuse = () => send(res, 503, { error: draining ? "draining" : "too many deliveries in flight" }, { "retry-after": "1" });

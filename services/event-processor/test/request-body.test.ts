@@ -39,6 +39,16 @@ describe("request bodies", () => {
     expect(h.dapr.published).toHaveLength(0);
   });
 
+  it.each(["text/plain", "application/cloudevents-batch+json", "application/json; charset=iso-8859-1", "multipart/form-data; boundary=x"])("refuses a bulk delivery with content-type %s with 415", async (type) => {
+    const body = JSON.stringify({ entries: [{ entryId: "1", event: validEvent("order.created") }] });
+    const res = await post(h.app.port, "/bulk/order.created", body, { "content-type": type });
+    expect(res.status).toBe(415);
+    expect(res.json.error).toMatch(/^content-type of a bulk delivery must be application\/json/);
+    expect(h.dapr.published).toHaveLength(0);
+    const ok = await post(h.app.port, "/bulk/order.created", body, { "content-type": "application/json; charset=utf-8" });
+    expect(ok.json.statuses).toEqual([{ entryId: "1", status: "SUCCESS" }]);
+  });
+
   it.each(["/events/%E0%A4%A", "/bulk/%"])("answers 400 for malformed percent-encoding in %s", async (path) => {
     const res = await post(h.app.port, path, "{}");
     expect(res.status).toBe(400);

@@ -24,7 +24,9 @@ export function validEvent(type: string, overrides: Record<string, unknown> = {}
 
 /** POSTs a body and returns status and parsed JSON. */
 export async function post(port: number, path: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: "POST", body, headers: { "content-type": "application/cloudevents+json", ...headers } });
+  // the content types the sidecar sends: application/json for a bulk delivery, a structured CloudEvent otherwise
+  const type = path.startsWith("/bulk/") ? "application/json" : "application/cloudevents+json";
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: "POST", body, headers: { "content-type": type, ...headers } });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined };
 }
