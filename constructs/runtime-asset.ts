@@ -8,10 +8,14 @@ import * as k8s from "./imports/k8s";
 import { recommendedLabels } from "./labels";
 import { kubeName } from "./names";
 
-/** The pinned Node.js base image the runtime services run on (the non-root `node` user is uid 1000). */
+/** The pinned Node.js base image the runtime services run on. */
 export const NODE_BASE_IMAGE = "docker.io/library/node:20.18.1-bookworm-slim";
-/** uid of the `node` user in the base image. */
-export const NODE_UID = 1000;
+/**
+ * uid (and gid) the Node.js pods run as. Not the image's `node` user (1000): the bundle is mounted read-only from a
+ * ConfigMap and inflated in memory, nothing in the image needs to be owned, and a uid above 10000 cannot collide
+ * with a user of the node's own (as linters such as kube-score ask).
+ */
+export const NODE_UID = 65532;
 /** Where the bundle is mounted in the container. */
 export const ASSET_MOUNT_PATH = "/opt/stratum";
 /** ConfigMaps hold at most 1 MiB. */

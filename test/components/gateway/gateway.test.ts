@@ -101,7 +101,7 @@ describe("GatewayComponent", () => {
     expect(main.volumeMounts).toContainEqual({ name: "config", mountPath: "/etc/gateway", readOnly: true });
     expect(pod.volumes).toContainEqual({ name: "config", configMap: { name: "gateway-config" } });
     expect(pod.volumes).toContainEqual({ name: "bundle", configMap: { name: gateway.asset.configMapName } });
-    expect(pod.securityContext.runAsUser).toBe(1000);
+    expect(pod.securityContext.runAsUser).toBe(65532);
     expect(main.readinessProbe.httpGet).toEqual({ path: "/readyz", port: "http" });
     expect(pod.terminationGracePeriodSeconds).toBe(35);
     expect(main.env).toContainEqual({ name: "NODE_OPTIONS", value: "--max-old-space-size=192" }); // 3/4 of 256Mi

@@ -40,7 +40,7 @@ describe("TasksComponent", () => {
     expect(main.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort])).toEqual([["http", 8080], ["http-metrics", 9090]]);
     expect(main.readinessProbe.httpGet.path).toBe("/readyz");
     expect(main.livenessProbe.httpGet.path).toBe("/healthz");
-    expect(pod.securityContext.runAsUser).toBe(1000);
+    expect(pod.securityContext.runAsUser).toBe(65532);
     expect(pod.terminationGracePeriodSeconds).toBe(40);
     const bundle = findOne(objects, "ConfigMap", tasks.asset.configMapName, "tasks");
     expect(bundle.immutable).toBe(true);
