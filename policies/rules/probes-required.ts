@@ -1,12 +1,6 @@
+import { isDeepStrictEqual } from "node:util";
 import { containersOf, LONG_RUNNING_KINDS, podSpecOf } from "../pod-spec";
 import { PolicyRule, Violation } from "../types";
-
-/** Equal as JSON with keys in any order. */
-function sameProbe(a: unknown, b: unknown): boolean {
-  const canonical = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canonical) : v && typeof v === "object" ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
-}
 
 /**
  * Long-running containers declare readiness and liveness probes, and not the same one twice: a liveness probe that
@@ -25,7 +19,7 @@ export const probesRequired: PolicyRule = {
       if (init) continue;
       if (!container.readinessProbe) out.push({ field: `${path}.readinessProbe`, message: "is required" });
       if (!container.livenessProbe) out.push({ field: `${path}.livenessProbe`, message: "is required" });
-      else if (container.readinessProbe && sameProbe(container.readinessProbe, container.livenessProbe)) {
+      else if (container.readinessProbe && isDeepStrictEqual(container.readinessProbe, container.livenessProbe)) {
         out.push({ field: `${path}.livenessProbe`, message: "is the same as the readiness probe; make it more lenient (a longer period or more failures) or check another endpoint" });
       }
     }
