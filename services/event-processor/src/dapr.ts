@@ -40,9 +40,9 @@ export class DaprPublisher {
 
   private post(path: string, body: unknown, contentType: string, headers: Record<string, string>): Promise<void> {
     const payload = Buffer.from(JSON.stringify(body));
-    return new Promise((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       const req = http.request(
-        { host: this.host, port: this.port, path, method: "POST", agent: this.agent, timeout: this.timeoutMs,
+        { host: this.host, port: this.port, path, method: "POST", agent: this.agent,
           headers: { ...headers, "content-type": contentType, "content-length": payload.length } },
         (res) => {
           const chunks: Buffer[] = [];
@@ -57,7 +57,10 @@ export class DaprPublisher {
           res.on("error", (e) => reject(new PublishError(`dapr publish ${path}: ${e.message}`, undefined, true)));
         },
       );
-      req.on("timeout", () => req.destroy(new Error(`timed out after ${this.timeoutMs} ms`)));
+      // a deadline for the whole publish, not the socket's idle timeout: that one starts only once the agent hands
+      // out a socket (publishes beyond maxSockets queue first) and never fires while an answer trickles in
+      const timer = setTimeout(() => req.destroy(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+      req.on("close", () => clearTimeout(timer));
       req.on("error", (e) => reject(new PublishError(`dapr publish ${path}: ${e.message}`, undefined, true)));
       req.end(payload);
     });

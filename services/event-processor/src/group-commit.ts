@@ -1,5 +1,5 @@
 import type { CloudEvent } from "./envelope";
-import type { EventStore } from "./store";
+import { EventStore, unstorableError } from "./store";
 
 /** Publishes one stored event to its consumer topic, with the headers of the delivery that brought it. */
 export type Forward = (event: CloudEvent) => Promise<void>;
@@ -28,9 +28,11 @@ export interface GroupCommitOptions {
  * every newly stored event is forwarded with its own delivery's headers (trace context) before the commit. A lone
  * event at low load goes at once, without waiting for company.
  *
- * If a grouped transaction fails, each of its events is stored and forwarded again on its own, so one event's
- * failure (its publish refused, say) fails only its own delivery. Events of the failed group may then be forwarded
- * twice; delivery to consumers is at least once in any case.
+ * If forwarding fails for some events of a group, those deliveries fail and the rest of the group is stored again in
+ * a new transaction, so one event's failure (its publish refused, say) fails only its own delivery. If PostgreSQL
+ * refuses one event's data, the group's events are stored one by one, in turn, to find it. Either way a group holds
+ * one connection at a time: retries never take the connections the pool keeps for bulk deliveries and probes. Events
+ * of the failed group may be forwarded twice; delivery to consumers is at least once in any case.
  */
 export class GroupCommit {
   private readonly queue: Waiting[] = [];
@@ -59,13 +61,27 @@ export class GroupCommit {
   }
 
   private async commit(group: Waiting[]): Promise<void> {
-    const forwards = new Map<CloudEvent, Forward>(group.map((w) => [w.event, w.forward]));
+    const waiting = new Map<CloudEvent, Waiting>(group.map((w) => [w.event, w]));
+    // every forward is awaited, so that the failed ones are known and only their deliveries fail
+    const refused = new Map<Waiting, unknown>();
+    const forward = async (fresh: CloudEvent[]) => {
+      const results = await Promise.allSettled(fresh.map((e) => (waiting.get(e) as Waiting).forward(e)));
+      results.forEach((r, i) => { if (r.status === "rejected") refused.set(waiting.get(fresh[i]) as Waiting, r.reason); });
+      if (refused.size) throw refused.values().next().value;
+    };
     try {
-      const stored = await this.store.appendAndForward(group.map((w) => w.event), (fresh) => Promise.all(fresh.map((e) => (forwards.get(e) as Forward)(e))).then(() => undefined));
+      const stored = await this.store.appendAndForward(group.map((w) => w.event), forward);
       group.forEach((w, i) => w.resolve(stored[i]));
     } catch (error) {
-      if (group.length === 1) return group[0].reject(error);
-      await Promise.all(group.map((w) => this.store.appendAndForward([w.event], () => w.forward(w.event)).then((s) => w.resolve(s[0]), w.reject)));
+      if (refused.size) {
+        for (const [w, e] of refused) w.reject(e);
+        const rest = group.filter((w) => !refused.has(w));
+        if (rest.length) await this.commit(rest);
+        return;
+      }
+      // a lost connection or a timeout fails every event alike; only data PostgreSQL refuses is one event's fault
+      if (group.length === 1 || unstorableError(error) === undefined) return group.forEach((w) => w.reject(error));
+      for (const w of group) await this.store.appendAndForward([w.event], () => w.forward(w.event)).then((s) => w.resolve(s[0]), w.reject);
     }
   }
 }

@@ -96,16 +96,19 @@ export async function startProcessor(config: ProcessorConfig, log: Logger, catal
   }
   const metrics = new ProcessorMetrics(catalog.events.map((e) => e.type));
   const dapr = new DaprPublisher(config.dapr.host, config.dapr.httpPort, config.pubsubName, config.dapr.timeoutMs);
+  const groupConcurrent = Math.max(1, Math.floor(config.poolSize / 2));
   const processor = new EventProcessor(catalog, store, dapr, metrics, log, {
     maxDeadLetterEventBytes: config.limits.maxDeadLetterEventBytes,
     maxEventBytes: config.limits.maxBodyBytes,
     // half of the pool for grouped single deliveries leaves connections for bulk deliveries, replay and probes
-    groupCommit: { maxEvents: 100, maxConcurrent: Math.max(1, Math.floor(config.poolSize / 2)) },
+    groupCommit: { maxEvents: 100, maxConcurrent: groupConcurrent },
   });
   const limits = config.limits;
   let inFlight = 0;
   let bulkInFlight = 0;
-  const maxBulkInFlight = Math.max(1, Math.floor(limits.maxInFlight / 8));
+  // each bulk delivery holds a connection while its publish runs: bulks may take the rest of the pool but one, kept
+  // for replay and the readiness probe, else a slow sidecar makes them starve grouped deliveries and /readyz
+  const maxBulkInFlight = Math.max(1, Math.min(Math.floor(limits.maxInFlight / 8), config.poolSize - groupConcurrent - 1));
   let draining = false;
 
   const subscriptions = catalog.events.flatMap((e) => [
