@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
+import { isConnectionError } from "./db";
 import { Logger } from "./logger";
 import { Claim, Lease, Task, TaskStore } from "./store";
 import { TaskType } from "./task-types";
@@ -135,6 +136,23 @@ export class Worker {
     this.inflight.set(lease.token, { controller, done });
   }
 
+  /**
+   * Stores a run's result. A lost database connection is retried a few times while the run still holds its lease, so
+   * that a blip between a handler's success and its commit is not recorded as the task's failure. A result the
+   * database refuses fails at once, and the caller records that as the task's failure.
+   */
+  private async saveResult(lease: Lease, result: unknown, lost: () => boolean): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store.complete(lease, result);
+      } catch (e) {
+        if (!isConnectionError(e) || attempt >= SAVE_ATTEMPTS || lost()) throw e;
+        this.log.warn("saving a task result failed; retrying", { task: lease.taskId, attempt, error: String(e) });
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+      }
+    }
+  }
+
   private async execute(task: Task, lease: Lease, controller: AbortController): Promise<void> {
     const { leaseMs } = this.options;
     let lost = false;
@@ -181,7 +199,7 @@ export class Worker {
       if (controller.signal.aborted) throw controller.signal.reason;
       clearTimeout(flushTimer);
       await writing;
-      const stored = await this.store.complete(lease, result);
+      const stored = await this.saveResult(lease, result, () => lost);
       this.log.info(stored ? "task completed" : "task result discarded: lease lost", { task: task.id, type: task.type, attempt: task.attempts, ms: Date.now() - started });
     } catch (e) {
       clearTimeout(flushTimer);
@@ -201,6 +219,9 @@ export class Worker {
     }
   }
 }
+
+/** Tries at saving a run's result when the database connection is lost (about 3 s in all). */
+const SAVE_ATTEMPTS = 5;
 
 /**
  * Settles like `run`, or rejects with the signal's reason as soon as it is aborted: a handler that ignores the signal

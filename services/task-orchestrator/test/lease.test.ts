@@ -89,4 +89,27 @@ describe("leases", () => {
       await w.stop(1000);
     }
   });
+
+  it("retries saving a result when the database connection drops, instead of recording the successful run as failed", async () => {
+    const dropped = () => new Error("Connection terminated unexpectedly");
+    const complete = store.complete.bind(store);
+    const spy = jest.spyOn(store, "complete");
+    const w = new Worker(store, { batch: async () => ({ done: true }) }, { id: "saver", concurrency: 1, leaseMs: 60000, heartbeatMs: 1000, pollMs: 10, reclaimMs: 1000, progressIntervalMs: 0 }, jsonLogger("test", true));
+    try {
+      // two drops, then the database is back: the result is saved, on the first attempt of a task with no retries
+      spy.mockRejectedValueOnce(dropped()).mockRejectedValueOnce(dropped()).mockImplementation(complete);
+      const { task: saved } = await store.create({ ...batch, maxRetries: 0 });
+      w.start();
+      await eventually(async () => (await store.get(saved.id))?.state === "completed", 10000, "the result to be saved");
+      expect(await store.get(saved.id)).toMatchObject({ state: "completed", attempts: 1, result: { done: true } });
+      // a connection that never comes back: after a few tries the run is recorded as failed, as before
+      spy.mockReset().mockRejectedValue(dropped());
+      const { task: lostTask } = await store.create({ ...batch, maxRetries: 0 });
+      await eventually(async () => (await store.get(lostTask.id))?.state === "failed", 15000, "the run to be recorded as failed");
+      expect(spy.mock.calls.filter(([lease]) => lease.taskId === lostTask.id)).toHaveLength(5);
+    } finally {
+      spy.mockRestore();
+      await w.stop(1000);
+    }
+  });
 });
