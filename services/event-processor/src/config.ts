@@ -53,6 +53,8 @@ export interface ProcessorConfig {
     readonly maxReplayPage: number;
     /** Most bytes of events (as JSON) in one replay page; a page always holds at least one event. */
     readonly maxReplayPageBytes: number;
+    /** Replay requests (GET or POST) served at once, each until its answer is sent; more get 503. */
+    readonly maxReplaysInFlight: number;
   };
   /** Seconds to finish in-flight requests after SIGTERM. */
   readonly drainSeconds: number;
@@ -79,6 +81,7 @@ const DEFAULTS = {
     maxReplayPage: 1000,
     // Dapr's default request size limit, so that republishing a page fits one bulk publish
     maxReplayPageBytes: 4 * 1024 * 1024,
+    maxReplaysInFlight: 2,
   },
   drainSeconds: 20,
   logLevel: "info" as const,
@@ -126,6 +129,7 @@ const FILE_SCHEMA = {
         maxDeadLetterEventBytes: positive,
         maxReplayPage: { type: "integer", minimum: 1, maximum: 100000 },
         maxReplayPageBytes: positive,
+        maxReplaysInFlight: { type: "integer", minimum: 1, maximum: 1000 },
       },
     },
     drainSeconds: { type: "integer", minimum: 0, maximum: 600 },

@@ -106,6 +106,7 @@ export async function startProcessor(config: ProcessorConfig, log: Logger, catal
   const limits = config.limits;
   let inFlight = 0;
   let bulkInFlight = 0;
+  let replaysInFlight = 0;
   // each bulk delivery holds a connection while its publish runs: bulks may take the rest of the pool but one, kept
   // for replay and the readiness probe, else a slow sidecar makes them starve grouped deliveries and /readyz
   const maxBulkInFlight = Math.max(1, Math.min(Math.floor(limits.maxInFlight / 8), config.poolSize - groupConcurrent - 1));
@@ -124,8 +125,17 @@ export async function startProcessor(config: ProcessorConfig, log: Logger, catal
       return send(res, ok ? 200 : 503, { status: ok ? "ready" : draining ? "draining" : "database unavailable" });
     }
     if (req.method === "GET" && path === "/dapr/subscribe") return send(res, 200, config.programmaticSubscriptions ? subscriptions : []);
-    if (req.method === "GET" && path === "/replay") return replay(url, res);
-    if (req.method === "POST" && path === "/replay") return republish(url, req, res);
+    if ((req.method === "GET" || req.method === "POST") && path === "/replay") {
+      // each replay may hold a page of up to maxReplayPageBytes until a slow reader has taken it, and a connection
+      // while it queries: a few at a time, the rest asked to come back
+      if (replaysInFlight >= limits.maxReplaysInFlight) {
+        req.resume();
+        return send(res, 503, { error: `too many replays in flight (at most ${limits.maxReplaysInFlight})` }, { "retry-after": "1" });
+      }
+      replaysInFlight++;
+      res.once("close", () => replaysInFlight--);
+      return req.method === "GET" ? replay(url, res) : republish(url, req, res);
+    }
     const m = /^\/(events|bulk)\/([^/]+)$/.exec(path);
     if (!m) return send(res, 404, { error: `no route ${req.method} ${path.slice(0, 200)}` });
     if (req.method !== "POST") return send(res, 405, { error: `${path} accepts POST only` }, { allow: "POST" });
