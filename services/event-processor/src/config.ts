@@ -55,6 +55,8 @@ export interface ProcessorConfig {
     readonly maxReplayPageBytes: number;
     /** Replay requests (GET or POST) served at once, each until its answer is sent; more get 503. */
     readonly maxReplaysInFlight: number;
+    /** Longest time a replay answer may take to be sent; a reader that stalls longer is cut off, ms. */
+    readonly replayAnswerTimeoutMs: number;
   };
   /** Seconds to finish in-flight requests after SIGTERM. */
   readonly drainSeconds: number;
@@ -82,6 +84,7 @@ const DEFAULTS = {
     // Dapr's default request size limit, so that republishing a page fits one bulk publish
     maxReplayPageBytes: 4 * 1024 * 1024,
     maxReplaysInFlight: 2,
+    replayAnswerTimeoutMs: 60_000,
   },
   drainSeconds: 20,
   logLevel: "info" as const,
@@ -130,6 +133,7 @@ const FILE_SCHEMA = {
         maxReplayPage: { type: "integer", minimum: 1, maximum: 100000 },
         maxReplayPageBytes: positive,
         maxReplaysInFlight: { type: "integer", minimum: 1, maximum: 1000 },
+        replayAnswerTimeoutMs: { type: "integer", minimum: 100, maximum: 3600000 },
       },
     },
     drainSeconds: { type: "integer", minimum: 0, maximum: 600 },

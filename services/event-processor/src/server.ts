@@ -133,7 +133,12 @@ export async function startProcessor(config: ProcessorConfig, log: Logger, catal
         return send(res, 503, { error: `too many replays in flight (at most ${limits.maxReplaysInFlight})` }, { "retry-after": "1" });
       }
       replaysInFlight++;
-      res.once("close", () => replaysInFlight--);
+      // a reader that stalls would hold the slot (and the page) for good: it is cut off
+      const cutOff = setTimeout(() => res.destroy(), limits.replayAnswerTimeoutMs);
+      res.once("close", () => {
+        replaysInFlight--;
+        clearTimeout(cutOff);
+      });
       return req.method === "GET" ? replay(url, res) : republish(url, req, res);
     }
     const m = /^\/(events|bulk)\/([^/]+)$/.exec(path);

@@ -6,7 +6,7 @@ import { get, validEvent } from "./support";
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness({ limits: { maxReplaysInFlight: 1, maxReplayPage: 5000, maxReplayPageBytes: 64 * 1024 * 1024, maxBodyBytes: 64 * 1024 } });
+  h = await startHarness({ limits: { maxReplaysInFlight: 1, replayAnswerTimeoutMs: 2500, maxReplayPage: 5000, maxReplayPageBytes: 64 * 1024 * 1024, maxBodyBytes: 64 * 1024 } });
   // about 12 MB of events: more than loopback buffers hold, so an unread page stays in flight
   const pad = "x".repeat(4000);
   for (let b = 0; b < 6; b++) {
@@ -39,5 +39,22 @@ describe("replay limits", () => {
     const served = await get(h.app.port, "/replay?type=order.created&limit=1");
     expect(served.status).toBe(200);
     expect(served.json.events).toHaveLength(1);
+  });
+
+  it("cuts off a reader that stalls past replayAnswerTimeoutMs, freeing its slot", async () => {
+    const slow = net.connect(h.app.port, "127.0.0.1");
+    slow.on("error", () => undefined);
+    const started = Date.now();
+    slow.write("GET /replay?type=order.created&limit=3000 HTTP/1.1\r\nHost: p\r\n\r\n");
+    slow.pause();
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await fetch(`http://127.0.0.1:${h.app.port}/replay?type=order.created&limit=1`)).status).toBe(503);
+      // past the answer timeout (2.5 s) the stalled reader has been cut off and the next replay is served
+      await new Promise((r) => setTimeout(r, Math.max(0, started + 3200 - Date.now())));
+      expect((await get(h.app.port, "/replay?type=order.created&limit=1")).status).toBe(200);
+    } finally {
+      slow.destroy();
+    }
   });
 });
