@@ -9,6 +9,7 @@ import type { Logger } from "./log";
 import { ProcessorMetrics } from "./metrics";
 import { EventProcessor } from "./processor";
 import { EventStore, parseCursor, ReplayQuery } from "./store";
+import { poolTimeoutOptions } from "../../shared/pg-pool";
 import { timestampProblem } from "../../shared/timestamp";
 
 /** A running event processor: its ports, metrics and shutdown. */
@@ -73,17 +74,7 @@ function delay(ms: number): Promise<void> {
 /** Starts the processor: migrates the store, compiles the catalog, and serves Dapr deliveries and metrics. */
 export async function startProcessor(config: ProcessorConfig, log: Logger, catalog: Catalog = Catalog.fromFile(config.catalogFile)): Promise<RunningProcessor> {
   const db = config.database;
-  // statement_timeout lets the server cancel slow statements; query_timeout (longer) also fails a query when the
-  // server stops answering altogether, and keep-alive notices a peer that is gone
-  const pool = new Pool({
-    connectionString: config.databaseUrl,
-    max: config.poolSize,
-    connectionTimeoutMillis: db.connectTimeoutMs,
-    statement_timeout: db.statementTimeoutMs,
-    query_timeout: db.queryTimeoutMs,
-    keepAlive: true,
-    keepAliveInitialDelayMillis: db.keepAliveDelayMs,
-  });
+  const pool = new Pool({ connectionString: config.databaseUrl, max: config.poolSize, ...poolTimeoutOptions(db) });
   const closePool = () => Promise.race([pool.end().catch(() => undefined), delay(db.closeTimeoutMs)]);
   pool.on("error", (e) => log.log("warn", "idle database connection failed", { error: e.message }));
   const store = new EventStore(pool);

@@ -13,6 +13,7 @@ import { ObjectStorage } from "./storage";
 import { TaskStore } from "./store";
 import { TaskType } from "./task-types";
 import { TaskHandler, Worker } from "./worker";
+import { poolTimeoutOptions } from "../../shared/pg-pool";
 
 /** Extra wiring, mostly for tests and embedders. */
 export interface AppOptions {
@@ -43,18 +44,7 @@ export class App {
   constructor(readonly config: Config, options: AppOptions = {}) {
     this.log = options.log ?? jsonLogger("task-orchestrator", config.logging.silent);
     const db = config.database;
-    // statement_timeout lets the server cancel a slow statement; query_timeout (longer) also fails a query when the
-    // server stops answering altogether, and keep-alive notices a peer that is gone while a connection idles
-    this.pool = new Pool({
-      connectionString: db.url,
-      max: db.poolSize,
-      connectionTimeoutMillis: db.connectTimeoutMs,
-      idleTimeoutMillis: 30000,
-      statement_timeout: db.statementTimeoutMs,
-      query_timeout: db.queryTimeoutMs,
-      keepAlive: true,
-      keepAliveInitialDelayMillis: db.keepAliveDelayMs,
-    });
+    this.pool = new Pool({ connectionString: db.url, max: db.poolSize, idleTimeoutMillis: 30000, ...poolTimeoutOptions(db) });
     this.pool.on("error", (e) => this.log.error("idle database connection failed", { error: String(e) }));
     let metrics: Metrics | undefined;
     this.store = new TaskStore(this.pool, {

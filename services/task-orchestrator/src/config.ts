@@ -1,23 +1,13 @@
 import * as fs from "node:fs";
 import Ajv from "ajv";
+import type { DatabaseTimeouts } from "../../shared/pg-pool";
 import { fieldErrors } from "./task-types";
 
 /** The orchestrator's configuration (file, then environment for connection details). */
 export interface Config {
   readonly http: { readonly host: string; readonly port: number; readonly maxBodyBytes: number; readonly requestTimeoutMs: number };
   readonly metrics: { readonly port: number };
-  readonly database: {
-    readonly url?: string;
-    readonly poolSize: number;
-    /** Longest wait for a connection (a free one from the pool, or a new one), ms. */
-    readonly connectTimeoutMs: number;
-    /** PostgreSQL cancels a statement that runs longer, ms. */
-    readonly statementTimeoutMs: number;
-    /** The client gives up on a query whose answer does not come, even from a server that stopped answering, ms. */
-    readonly queryTimeoutMs: number;
-    /** Idle time before TCP keep-alive probes notice a peer that is gone, ms. */
-    readonly keepAliveDelayMs: number;
-  };
+  readonly database: DatabaseTimeouts & { readonly url?: string; readonly poolSize: number };
   readonly storage: {
     readonly bucket?: string;
     readonly region: string;
