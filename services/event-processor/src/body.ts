@@ -31,7 +31,10 @@ function firstInvalidByte(body: Buffer): number {
   return lo;
 }
 
-const MEDIA_TYPE = /^\s*application\/(?:cloudevents\+)?json\s*(?:;\s*charset\s*=\s*(?:"utf-8"|utf-8)\s*)?$/i;
+/** `application/<subtype>` for one of `subtypes` (a regex alternation), optionally with charset=utf-8. */
+const jsonMediaType = (subtypes: string) => new RegExp(`^\\s*application\\/(?:${subtypes})\\s*(?:;\\s*charset\\s*=\\s*(?:"utf-8"|utf-8)\\s*)?$`, "i");
+
+const MEDIA_TYPE = jsonMediaType("cloudevents\\+json|json");
 
 /**
  * True for the content types of a structured-mode CloudEvent in JSON: application/cloudevents+json (what the Dapr
@@ -42,7 +45,7 @@ export function acceptedContentType(header: string | undefined): boolean {
   return header === undefined || MEDIA_TYPE.test(header);
 }
 
-const BULK_MEDIA_TYPE = /^\s*application\/json\s*(?:;\s*charset\s*=\s*(?:"utf-8"|utf-8)\s*)?$/i;
+const BULK_MEDIA_TYPE = jsonMediaType("json");
 
 /** True for the content type of a bulk delivery: application/json (what the sidecar sends), optionally charset=utf-8, or none. */
 export function acceptedBulkContentType(header: string | undefined): boolean {
